@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// One way through: definition → graph → shapes/params → weights → execution → outputs.
+// Dependencies point one way (see docs/architecture.md): ZooCore knows nothing of C libraries.
+let package = Package(
+    name: "Zoo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooEngine"]),
+        .executable(name: "zoo", targets: ["zoo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Embeds Zoo/*.yaml into ZooCore so that a copied binary still finds `vgg16`.
+        .executableTarget(name: "ZooEmbedTool"),
+        .plugin(name: "EmbedZooDefinitions", capability: .buildTool(), dependencies: ["ZooEmbedTool"]),
+
+        .target(
+            name: "ZooCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            plugins: ["EmbedZooDefinitions"]
+        ),
+        .target(name: "ZooHDF5", dependencies: ["CHDF5"]),
+        .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
+        .executableTarget(
+            name: "zoo",
+            dependencies: [
+                "ZooCore", "ZooHDF5", "ZooEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"]),
+        .testTarget(name: "ZooHDF5Tests", dependencies: ["ZooHDF5"]),
+        .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
+    ]
+)
