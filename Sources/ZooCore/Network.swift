@@ -107,10 +107,13 @@ public struct NetworkInfo: Sendable {
     public var deviations: [String] = []
     public var notes: [String] = []
     public var aliases: [String] = []
+    public var description: String = ""
     /// Preprocessing the network's reference weights expect (e.g. `caffe`, `torch`, `lenet`).
     public var preprocessing: String?
     /// Figures to check this network against, with their sources.
     public var checks: [Check] = []
+    /// Block instances (full scope name → template name), e.g. `inception_3a` → `inception`.
+    public var blocks: [String: String] = [:]
     public var source: SourceLocation?
     public init() {}
 }

@@ -153,3 +153,74 @@ extension Network {
         }
     }
 }
+
+extension Check.Expected {
+    /// `138,357,544`, `≈ 138,000,000 ± 500,000`, `[256, 6, 6]`.
+    public var rendered: String {
+        switch self {
+        case .shape(let dims): return "[" + dims.map(String.init).joined(separator: ", ") + "]"
+        case .number(let x, let tolerance):
+            let v = x == x.rounded() ? Summary.grouped(Int(x)) : String(format2: x)
+            guard tolerance > 0 else { return v }
+            let t = tolerance == tolerance.rounded() ? Summary.grouped(Int(tolerance)) : String(format2: tolerance)
+            return "\(v) ± \(t)"
+        }
+    }
+
+    var json: JSON {
+        switch self {
+        case .shape(let dims): return .array(dims.map(JSON.int))
+        case .number(let x, _): return x == x.rounded() && abs(x) < 1e15 ? .int(Int(x)) : .double(x)
+        }
+    }
+}
+
+extension CheckResult {
+    public var mark: String {
+        switch status {
+        case .pass: return "✓"
+        case .deviation: return "≠"
+        case .fail: return "✗"
+        }
+    }
+
+    /// One line of `zoo verify`: mark, network, what, expected, computed, source.
+    public var line: String {
+        let what = check.metric.rawValue + (check.layer.map { " of \($0)" } ?? "")
+        let computedText = computed?.rendered ?? "—"
+        var s = "\(mark) \(network): \(what): "
+        switch status {
+        case .pass:
+            s += "\(check.printed) (\(check.expected.rendered)), computed \(computedText) [\(check.source)]"
+        case .deviation:
+            s += "paper \(check.printed), arithmetic \(check.derived?.rendered ?? "?"), computed \(computedText) [\(check.source)] — documented deviation: \(check.deviation ?? "")"
+        case .fail:
+            s += "expected \(check.printed) (\(check.expected.rendered)"
+            if let d = check.derived { s += "; arithmetic \(d.rendered)" }
+            s += "), computed \(computedText) [\(check.source)]"
+            if let problem { s += " — \(problem)" }
+            if let location = check.location { s += " (\(location))" }
+        }
+        if let note = check.note, status != .fail { s += " (\(note))" }
+        return s
+    }
+
+    public var json: JSON {
+        var pairs: [(String, JSON)] = [
+            ("network", .string(network)),
+            ("metric", .string(check.metric.rawValue)),
+            ("layer", check.layer.map(JSON.string) ?? .null),
+            ("status", .string(status.rawValue)),
+            ("printed", .string(check.printed)),
+            ("expected", check.expected.json),
+            ("computed", computed?.json ?? .null),
+            ("source", .string(check.source)),
+        ]
+        if case .number(_, let t) = check.expected { pairs.append(("tolerance", .double(t))) }
+        if let d = check.derived { pairs.append(("derived", d.json)) }
+        if let dev = check.deviation { pairs.append(("deviation", .string(dev))) }
+        if let note = check.note { pairs.append(("note", .string(note))) }
+        if let problem { pairs.append(("problem", .string(problem))) }
+        return .object(pairs)
+    }
+}

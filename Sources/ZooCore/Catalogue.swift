@@ -1,0 +1,53 @@
+import Foundation
+
+/// The zoo: every definition file shipped in `Zoo/` (embedded in the library at build time), and
+/// user files given by path.
+public enum Catalogue {
+    private static let parsed: Result<[DefinitionFile], ZooError> = {
+        do {
+            return .success(try embeddedDefinitionFiles.map { try DefinitionFile(text: $0.text, path: "Zoo/" + $0.name) })
+        } catch let error as ZooError {
+            return .failure(error)
+        } catch {
+            return .failure(ZooError("\(error)"))
+        }
+    }()
+
+    /// The zoo's own definition files, in file-name order.
+    public static func files() throws -> [DefinitionFile] { try parsed.get() }
+
+    /// Every network name of the zoo (not aliases), in file order.
+    public static func names() throws -> [String] { try files().flatMap { $0.entries.map(\.name) } }
+
+    /// A network by name or alias (`vgg16`, `vgg-d`), or by the path of a definition file
+    /// (`path/to/net.yaml`, or `path/to/family.yaml#name` for one of several networks).
+    public static func network(_ reference: String) throws -> Network {
+        if reference.hasSuffix(".yaml") || reference.hasSuffix(".yml") || reference.contains(".yaml#") || reference.contains(".yml#") {
+            var path = reference, name: String?
+            if let hash = reference.lastIndex(of: "#") {
+                path = String(reference[..<hash])
+                name = String(reference[reference.index(after: hash)...])
+            }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ZooError("no definition file at \(path)")
+            }
+            let file = try DefinitionFile(contentsOf: URL(fileURLWithPath: path))
+            if let name { return try file.network(named: name) }
+            guard file.entries.count == 1 else {
+                throw ZooError("\(path) defines \(file.entries.count) networks (\(file.names.joined(separator: ", "))); choose one as \(path)#NAME")
+            }
+            return try file.network(named: file.entries[0].name)
+        }
+        for file in try files() where file.entry(named: reference) != nil {
+            return try file.network(named: reference)
+        }
+        let all = try files().flatMap(\.names)
+        let near = Network.nearest(reference, among: all)
+        throw ZooError("`\(reference)` is not in the zoo", hint: near.map { "did you mean `\($0)`? (`zoo list` shows them all)" } ?? "`zoo list` shows every network; a path ending in .yaml reads your own file")
+    }
+
+    /// Every network of the zoo, built.
+    public static func allNetworks() throws -> [Network] {
+        try files().flatMap { file in try file.entries.map { try file.network(named: $0.name) } }
+    }
+}
