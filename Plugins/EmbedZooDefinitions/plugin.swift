@@ -2,7 +2,8 @@ import Foundation
 import PackagePlugin
 
 /// Embeds every `Zoo/*.yaml` of the package into the target it is applied to (ZooCore).
-/// Adding a definition file needs no Swift change: the next build picks it up.
+/// Adding a definition file needs no Swift change: the tool reads the whole folder, and the
+/// folder is an input, so the next build picks a new file up.
 @main
 struct EmbedZooDefinitions: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -16,7 +17,7 @@ struct EmbedZooDefinitions: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(files.count) zoo definition files",
                 executable: try context.tool(named: "ZooEmbedTool").url,
-                arguments: [output.path] + files.map(\.path),
+                arguments: [output.path, zooDirectory.path],
                 inputFiles: files + [zooDirectory],
                 outputFiles: [output]
             )

@@ -49,8 +49,12 @@ struct ExpressionEvaluator {
                 guard let close = text[next...].firstIndex(of: "}") else {
                     throw ExpressionError.message("unclosed `${` in `\(text)`")
                 }
-                let expr = String(text[text.index(after: next)..<close])
-                out += try evaluate(expr).text
+                let expr = String(text[text.index(after: next)..<close]).trimmingCharacters(in: .whitespaces)
+                if isIdentifier(expr), let bound = bindings[expr], let t = bound.text, Int(t) == nil, Double(t) == nil {
+                    out += t   // `${name}` of a text: plain substitution (`${prefix}_conv`)
+                } else {
+                    out += try evaluate(expr).text
+                }
                 i = text.index(after: close)
             } else {
                 var j = next
@@ -68,9 +72,14 @@ struct ExpressionEvaluator {
         return out
     }
 
-    /// `when:` conditions: `$x` (true unless empty, 0, false or no), `A == B`, `A != B`.
+    /// `when:` conditions: `$x` (true unless empty, 0, false or no), `A == B`, `A != B`, joined
+    /// by ` and `.
     func condition(_ value: DefinitionValue) throws -> Bool {
         guard case .scalar(let raw, _) = value else { throw ExpressionError.message("`when` must be a single condition") }
+        return try raw.components(separatedBy: " and ").allSatisfy { try clause($0) }
+    }
+
+    private func clause(_ raw: String) throws -> Bool {
         let text = try interpolate(raw)
         for op in ["!=", "=="] {
             if let r = text.range(of: op) {

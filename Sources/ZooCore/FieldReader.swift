@@ -40,8 +40,8 @@ struct FieldReader: Sendable {
 
     func bool(_ value: DefinitionValue, what: String, layer: String? = nil) throws -> Bool {
         switch value.text?.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
         default: throw ZooError("`\(what)` must be true or false, got `\(value.rendered)`", layer: layer, at: at(value))
         }
     }

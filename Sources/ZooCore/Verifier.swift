@@ -20,6 +20,8 @@ public struct Check: Sendable {
         case neurons
         /// Layers with weights on the longest path (GoogLeNet's "depth", "22 layers").
         case depth
+        /// The network's input shape `[C, H, W]` (AlexNet's 224 vs 227).
+        case input
     }
 
     public enum Expected: Sendable, Equatable {
@@ -102,10 +104,10 @@ extension Network {
     /// Checks every figure in `info.checks` against the inferred network.
     public func verify() throws -> [CheckResult] {
         let infos = try infer()
-        return info.checks.map { check in Network.evaluate(check, network: name, infos: infos) }
+        return info.checks.map { check in Network.evaluate(check, network: name, input: input, infos: infos) }
     }
 
-    static func evaluate(_ check: Check, network: String, infos: [LayerInfo]) -> CheckResult {
+    static func evaluate(_ check: Check, network: String, input inputShape: Shape, infos: [LayerInfo]) -> CheckResult {
         var result = CheckResult(network: network, check: check, computed: nil, status: .fail, problem: nil)
         let selected: [LayerInfo]
         if let layer = check.layer {
@@ -127,6 +129,7 @@ extension Network {
         case .macs: value = .number(Double(selected.reduce(0) { $0 + $1.macs }), tolerance: 0)
         case .connections: value = .number(Double(selected.reduce(0) { $0 + $1.connections }), tolerance: 0)
         case .output: value = .shape(selected.last!.output.dims)
+        case .input: value = .shape(inputShape.dims)
         case .neurons: value = .number(Double(selected.last!.output.count), tolerance: 0)
         case .depth:
             // Depth within the selection: its deepest layer minus the depth where it starts.
