@@ -8,17 +8,19 @@ import PackagePlugin
 struct EmbedZooDefinitions: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let zooDirectory = context.package.directoryURL.appending(path: "Zoo")
-        let files = try FileManager.default
-            .contentsOfDirectory(at: zooDirectory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "yaml" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedDefinitions.swift")
+        // SwiftPM evaluates this plugin only when the package's structure changes. The folder is an
+        // input, so a new file re-runs the tool (which reads the whole folder); the files known at
+        // evaluation time are inputs too, so editing them re-runs it. A file added since then is
+        // re-read when the folder changes again (or after `touch Package.swift`).
+        let files = ((try? FileManager.default.contentsOfDirectory(at: zooDirectory, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "yaml" }
         return [
             .buildCommand(
-                displayName: "Embedding \(files.count) zoo definition files",
+                displayName: "Embedding the zoo definition files",
                 executable: try context.tool(named: "ZooEmbedTool").url,
                 arguments: [output.path, zooDirectory.path],
-                inputFiles: files + [zooDirectory],
+                inputFiles: [zooDirectory] + files,
                 outputFiles: [output]
             )
         ]

@@ -39,6 +39,8 @@ for path in paths.sorted() {
 }
 source += "]\n"
 do {
+    // Leave an unchanged file alone, so that ZooCore is not recompiled on every build.
+    if let existing = try? String(contentsOfFile: output, encoding: .utf8), existing == source { exit(0) }
     try source.write(toFile: output, atomically: true, encoding: .utf8)
 } catch {
     FileHandle.standardError.write(Data("ZooEmbedTool: cannot write \(output): \(error)\n".utf8))
