@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZooCore
 
@@ -78,5 +79,17 @@ struct ZooTests {
         let s = try Summary(Catalogue.network("vgg16"), batch: 64)
         #expect(s.weightBytes == 138_357_544 * 4)
         #expect(s.activationBytes > 0)
+    }
+}
+
+/// docs/zoo/ is generated from the definitions; this keeps the committed pages current.
+struct GeneratedDocsTests {
+    @Test(arguments: try! Catalogue.files().map(\.family))
+    func pageIsCurrent(family: String) throws {
+        let file = try Catalogue.files().first { $0.family == family }!
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = repository.appendingPathComponent("docs/zoo/\(family).md")
+        let committed = try? String(contentsOf: path, encoding: .utf8)
+        #expect(committed == (try file.documentationPage()), "docs/zoo/\(family).md is out of date: run `make docs`")
     }
 }

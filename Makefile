@@ -1,0 +1,45 @@
+# Zoo — build, demo, tests. `make run` and `make test` install the Debian packages they need.
+SHELL := /bin/bash
+SWIFT ?= swift
+# The C libraries Zoo links (through pkg-config), from Debian.
+APT_PACKAGES := pkg-config libhdf5-dev libopenblas-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ZOO := .build/release/zoo
+
+.PHONY: all deps build run test docs bench clean
+
+all: build
+
+## deps: install the Debian packages that are missing (apt-get update only when something is).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## build: release build of the library and the `zoo` command.
+build: deps
+	$(SWIFT) build -c release --product zoo
+
+## run: the demo — the zoo, VGG-16's summary, and every paper check.
+run: build
+	$(ZOO) list
+	@echo
+	$(ZOO) summary vgg16
+	@echo
+	$(ZOO) summary googlenet --depth 0
+	@echo
+	$(ZOO) verify --quiet
+
+## test: the whole test suite (Swift Testing), in debug.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## docs: regenerate docs/zoo/ (one page per architecture family) from the definitions.
+docs: build
+	$(ZOO) docs docs/zoo
+
+clean:
+	rm -rf .build
