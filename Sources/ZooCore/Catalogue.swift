@@ -5,7 +5,8 @@ import Foundation
 public enum Catalogue {
     private static let parsed: Result<[DefinitionFile], ZooError> = {
         do {
-            return .success(try embeddedDefinitionFiles.map { try DefinitionFile(text: $0.text, path: "Zoo/" + $0.name) })
+            let files = try embeddedDefinitionFiles.map { try DefinitionFile(text: $0.text, path: "Zoo/" + $0.name) }
+            return .success(files.sorted { ($0.date, $0.path) < ($1.date, $1.path) })
         } catch let error as ZooError {
             return .failure(error)
         } catch {
@@ -13,7 +14,7 @@ public enum Catalogue {
         }
     }()
 
-    /// The zoo's own definition files, in file-name order.
+    /// The zoo's own definition files, oldest paper first.
     public static func files() throws -> [DefinitionFile] { try parsed.get() }
 
     /// Every network name of the zoo (not aliases), in file order.

@@ -9,6 +9,8 @@ public struct DefinitionFile: Sendable {
     public let family: String
     public let title: String
     public let citation: String
+    /// When the paper appeared (`2014-09`), which orders the zoo's listing.
+    public let date: String
     public let deviations: [String]
     public let notes: [String]
     /// The networks the file defines, in file order.
@@ -85,10 +87,11 @@ public struct DefinitionFile: Sendable {
 
         let singleNetwork = root["layers"] != nil
         try reader.allow(root, singleNetwork
-            ? ["name", "title", "citation", "paper", "family", "deviations", "notes", "blocks", "input", "layers", "preprocessing", "checks", "aliases", "description", "args", "defaults"]
-            : ["family", "title", "citation", "paper", "deviations", "notes", "blocks", "architectures", "networks"], what: "the file")
+            ? ["name", "title", "citation", "paper", "date", "family", "deviations", "notes", "blocks", "input", "layers", "preprocessing", "checks", "aliases", "description", "args", "defaults"]
+            : ["family", "title", "citation", "paper", "date", "deviations", "notes", "blocks", "architectures", "networks"], what: "the file")
         self.title = root["title"]?.text ?? ""
         self.citation = root["citation"]?.text ?? root["paper"]?.text ?? ""
+        self.date = root["date"]?.text ?? ""
         self.deviations = try strings("deviations")
         self.notes = try strings("notes")
         self.blocks = try templates("blocks")

@@ -28,7 +28,8 @@ struct VerifyCommand: ParsableCommand {
             ]).rendered(pretty: true))
         } else {
             for r in results where !quiet || !r.passed { print(r.line) }
-            print("\(results.count - failed) passed, \(failed) failed (\(deviations) documented deviations) in \(Set(results.map(\.network)).count) networks")
+            let networks = Set(results.map(\.network)).count
+            print("\(results.count - failed) passed, \(failed) failed (\(deviations) documented deviation\(deviations == 1 ? "" : "s")) in \(networks) network\(networks == 1 ? "" : "s")")
         }
         if failed > 0 { throw ExitCode(1) }
     }
