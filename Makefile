@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # The C libraries Zoo links (through pkg-config), from Debian.
-APT_PACKAGES := pkg-config libhdf5-dev libopenblas-dev
+APT_PACKAGES := pkg-config libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ZOO := .build/release/zoo
 

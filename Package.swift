@@ -7,7 +7,7 @@ let package = Package(
     name: "Zoo",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooEngine"]),
+        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooEngine", "ZooImages"]),
         .executable(name: "zoo", targets: ["zoo"]),
     ],
     dependencies: [
@@ -18,6 +18,8 @@ let package = Package(
         // C libraries from Debian, found through pkg-config.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
         // Embeds Zoo/*.yaml into ZooCore so that a copied binary still finds `vgg16`.
         .executableTarget(name: "ZooEmbedTool"),
@@ -30,10 +32,11 @@ let package = Package(
         ),
         .target(name: "ZooHDF5", dependencies: ["CHDF5"]),
         .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
+        .target(name: "ZooImages", dependencies: ["ZooCore", "CPNG", "CTurboJPEG"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooCore", "ZooHDF5", "ZooEngine",
+                "ZooCore", "ZooHDF5", "ZooEngine", "ZooImages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,5 +44,6 @@ let package = Package(
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"]),
         .testTarget(name: "ZooHDF5Tests", dependencies: ["ZooHDF5"]),
         .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
+        .testTarget(name: "ZooImagesTests", dependencies: ["ZooImages", "ZooCore"]),
     ]
 )
