@@ -7,7 +7,7 @@ let package = Package(
     name: "Zoo",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooEngine", "ZooImages"]),
+        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages"]),
         .executable(name: "zoo", targets: ["zoo"]),
     ],
     dependencies: [
@@ -31,18 +31,20 @@ let package = Package(
             plugins: ["EmbedZooDefinitions"]
         ),
         .target(name: "ZooHDF5", dependencies: ["CHDF5"]),
+        .target(name: "ZooWeights", dependencies: ["ZooCore", "ZooHDF5"]),
         .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
         .target(name: "ZooImages", dependencies: ["ZooCore", "CPNG", "CTurboJPEG"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooCore", "ZooHDF5", "ZooEngine", "ZooImages",
+                "ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"]),
         .testTarget(name: "ZooHDF5Tests", dependencies: ["ZooHDF5"]),
+        .testTarget(name: "ZooWeightsTests", dependencies: ["ZooWeights", "ZooCore", "ZooHDF5"]),
         .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
         .testTarget(name: "ZooImagesTests", dependencies: ["ZooImages", "ZooCore"]),
     ]
