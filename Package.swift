@@ -7,7 +7,7 @@ let package = Package(
     name: "Zoo",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages"]),
+        .library(name: "Zoo", targets: ["ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages", "ZooTransfer"]),
         .executable(name: "zoo", targets: ["zoo"]),
     ],
     dependencies: [
@@ -34,10 +34,11 @@ let package = Package(
         .target(name: "ZooWeights", dependencies: ["ZooCore", "ZooHDF5"]),
         .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
         .target(name: "ZooImages", dependencies: ["ZooCore", "CPNG", "CTurboJPEG"]),
+        .target(name: "ZooTransfer", dependencies: ["ZooCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages",
+                "ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages", "ZooTransfer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,5 +48,6 @@ let package = Package(
         .testTarget(name: "ZooWeightsTests", dependencies: ["ZooWeights", "ZooCore", "ZooHDF5"]),
         .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
         .testTarget(name: "ZooImagesTests", dependencies: ["ZooImages", "ZooCore"]),
+        .testTarget(name: "ZooTransferTests", dependencies: ["ZooTransfer", "ZooCore"]),
     ]
 )
