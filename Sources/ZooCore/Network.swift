@@ -78,7 +78,8 @@ public struct Network: Sendable {
         return layers.first { $0.aliases.values.contains(name) }?.name
     }
 
-    static func nearest(_ name: String, among names: [String]) -> String? {
+    /// The closest of `names` to `name` (edit distance), for "did you mean" hints.
+    public static func nearest(_ name: String, among names: [String]) -> String? {
         func distance(_ a: String, _ b: String) -> Int {
             let a = Array(a), b = Array(b)
             var row = Array(0...b.count)

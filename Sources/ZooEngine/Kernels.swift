@@ -1,0 +1,130 @@
+import CBLAS
+import Foundation
+import ZooCore
+
+/// The per-sample kernels of every layer other than convolution. Each reads one sample's input(s)
+/// and writes one sample's output; the executor loops over the batch (and threads).
+enum Kernels {
+    static func pool(_ p: Pooling, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let s = info.inputs[0], o = info.output
+        let (H, W, OH, OW) = (s.height, s.width, o.height, o.width)
+        let (kh, kw, sh, sw) = (p.kernel.h, p.kernel.w, p.stride.h, p.stride.w)
+        let (pt, pl) = (info.padding.top, info.padding.left)
+        for c in 0..<s.channels {
+            let plane = x + c * H * W, out = y + c * OH * OW
+            for oy in 0..<OH {
+                let y0 = oy * sh - pt
+                // PyTorch's divisor with count_include_pad: the window clipped to the padded input.
+                let yEndPadded = min(y0 + kh, H + info.padding.bottom)
+                let ya = max(y0, 0), yb = min(y0 + kh, H)
+                for ox in 0..<OW {
+                    let x0 = ox * sw - pl
+                    let xEndPadded = min(x0 + kw, W + info.padding.right)
+                    let xa = max(x0, 0), xb = min(x0 + kw, W)
+                    if p.mode == .max {
+                        var m = -Float.infinity
+                        for yy in ya..<max(ya, yb) { for xx in xa..<max(xa, xb) { m = max(m, plane[yy * W + xx]) } }
+                        out[oy * OW + ox] = m
+                    } else {
+                        var sum: Float = 0
+                        for yy in ya..<max(ya, yb) { for xx in xa..<max(xa, xb) { sum += plane[yy * W + xx] } }
+                        let divisor = p.countIncludePad ? (yEndPadded - y0) * (xEndPadded - x0) : max(yb - ya, 0) * max(xb - xa, 0)
+                        out[oy * OW + ox] = divisor > 0 ? sum / Float(divisor) : 0
+                    }
+                }
+            }
+        }
+    }
+
+    static func subsample(_ sub: Subsampling, info: LayerInfo, coefficient: [Float], bias: [Float],
+                          _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let s = info.inputs[0], o = info.output
+        for c in 0..<s.channels {
+            let plane = x + c * s.height * s.width, out = y + c * o.height * o.width
+            for oy in 0..<o.height {
+                for ox in 0..<o.width {
+                    var sum: Float = 0
+                    for ky in 0..<sub.kernel.h {
+                        for kx in 0..<sub.kernel.w { sum += plane[(oy * sub.stride.h + ky) * s.width + ox * sub.stride.w + kx] }
+                    }
+                    out[oy * o.width + ox] = sum * coefficient[c] + bias[c]
+                }
+            }
+        }
+    }
+
+    static func globalAverage(info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let s = info.inputs[0], area = s.height * s.width
+        for c in 0..<s.channels {
+            var sum: Float = 0
+            for i in 0..<area { sum += x[c * area + i] }
+            y[c] = sum / Float(area)
+        }
+    }
+
+    /// b_c = a_c / (k + α' Σ_{j ∈ window(c)} a_j²)^β, window(c) = c − ⌊n/2⌋ … c + ⌊(n−1)/2⌋ clipped
+    /// to the channels (PyTorch's zero padding adds nothing to the sum); α' = α (paper) or α/n.
+    static func lrn(_ n: LocalResponseNorm, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let s = info.inputs[0], area = s.height * s.width, C = s.channels
+        let alpha = Float(n.alphaPerSum), beta = Float(n.beta), k = Float(n.k)
+        let before = n.size / 2, after = (n.size - 1) / 2
+        for i in 0..<area {
+            for c in 0..<C {
+                var sum: Float = 0
+                for j in max(0, c - before)...min(C - 1, c + after) { let v = x[j * area + i]; sum += v * v }
+                y[c * area + i] = x[c * area + i] / powf(k + alpha * sum, beta)
+            }
+        }
+    }
+
+    static func batchNorm(scale: [Float], shift: [Float], channels: Int, area: Int,
+                          _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            let a = scale[c], b = shift[c]
+            for i in 0..<area { y[c * area + i] = x[c * area + i] * a + b }
+        }
+    }
+
+    static func softmax(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        var m = -Float.infinity
+        for i in 0..<count { m = max(m, x[i]) }
+        var sum: Float = 0
+        for i in 0..<count { let e = expf(x[i] - m); y[i] = e; sum += e }
+        for i in 0..<count { y[i] /= sum }
+    }
+
+    static func padShortcut(_ p: PadShortcut, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let s = info.inputs[0], o = info.output
+        let area = o.height * o.width
+        y.initialize(repeating: 0, count: o.count)
+        for c in 0..<s.channels {
+            for oy in 0..<o.height {
+                for ox in 0..<o.width { y[c * area + oy * o.width + ox] = x[(c * s.height + oy * p.stride) * s.width + ox * p.stride] }
+            }
+        }
+    }
+
+    static func rbf(units: Int, inputs: Int, prototypes: [Float], _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        for u in 0..<units {
+            var sum: Float = 0
+            for j in 0..<inputs { let d = x[j] - prototypes[u * inputs + j]; sum += d * d }
+            y[u] = sum
+        }
+    }
+
+    /// y = W x + b for a batch: SGEMV for one sample, SGEMM otherwise. W is (out, in).
+    static func dense(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int, batch: Int,
+                      _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        weights.withUnsafeBufferPointer { w in
+            if batch == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outputs), Int32(inputs), 1, w.baseAddress!, Int32(inputs), x, 1, 0, y, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputs), Int32(inputs),
+                            1, x, Int32(inputs), w.baseAddress!, Int32(inputs), 0, y, Int32(outputs))
+            }
+        }
+        if let bias {
+            for n in 0..<batch { for j in 0..<outputs { y[n * outputs + j] += bias[j] } }
+        }
+    }
+}
