@@ -45,7 +45,7 @@ let package = Package(
 
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"]),
         .testTarget(name: "ZooHDF5Tests", dependencies: ["ZooHDF5"]),
-        .testTarget(name: "ZooWeightsTests", dependencies: ["ZooWeights", "ZooCore", "ZooHDF5"]),
+        .testTarget(name: "ZooWeightsTests", dependencies: ["ZooWeights", "ZooCore", "ZooHDF5", "ZooEngine"]),
         .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
         .testTarget(name: "ZooImagesTests", dependencies: ["ZooImages", "ZooCore"]),
         .testTarget(name: "ZooTransferTests", dependencies: ["ZooTransfer", "ZooCore"]),

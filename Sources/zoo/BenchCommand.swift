@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import ZooCore
+import ZooEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the forward pass: median ms per batch, images/s, achieved GFLOP/s (2 × MACs) and peak RSS.")
+
+    @Argument(help: "A network of the zoo or a definition file.") var name: String
+    @Option(help: "Batch size.") var batch: Int = 1
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Timed runs.") var runs: Int = 10
+    @Option(help: "Untimed warm-up runs.") var warmup: Int = 2
+    @Option(help: "Output layer (default: the network's output).") var output: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        try reporting {
+            guard batch > 0, runs > 0, warmup >= 0 else { throw ZooError("--batch and --runs must be positive") }
+            let network = try Catalogue.network(name)
+            let summary = try Summary(network)
+            let model = try Model.randomlyInitialised(network, seed: 1)
+            let engine = try Engine(model: model, threads: threads)
+            var rng = RandomSource(seed: 2)
+            let shape = [batch] + network.input.dims
+            let x = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal()) })
+            let outputs = output.map { [$0] } ?? []
+            for _ in 0..<warmup { _ = try engine.run(x, outputs: outputs) }
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try engine.run(x, outputs: outputs)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            let imagesPerSecond = Double(batch) / (median / 1000)
+            let gflops = 2 * Double(summary.macs) * Double(batch) / (median / 1000) / 1e9
+            let rss = peakRSSKiB()
+            if json {
+                print(JSON.object([
+                    ("network", .string(network.name)), ("batch", .int(batch)), ("threads", .int(engine.threads)),
+                    ("median_ms", .double(median)), ("min_ms", .double(times[0])), ("images_per_s", .double(imagesPerSecond)),
+                    ("gflops", .double(gflops)), ("peak_rss_kib", .int(rss)), ("weight_bytes", .int(summary.weightBytes)),
+                ]).rendered())
+            } else {
+                print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs")
+                print(String(format: "  median %.2f ms per batch (min %.2f), %.1f images/s, %.1f GFLOP/s", median, times[0], imagesPerSecond, gflops))
+                print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
+            }
+        }
+    }
+}
+
+/// The process's peak resident set size (VmHWM), in KiB; 0 where /proc is not available.
+func peakRSSKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "0") ?? 0
+    }
+    return 0
+}
