@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ZooWeights", dependencies: ["ZooCore", "ZooHDF5"]),
         .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
         .target(name: "ZooImages", dependencies: ["ZooCore", "CPNG", "CTurboJPEG"]),
-        .target(name: "ZooTransfer", dependencies: ["ZooCore"]),
+        .target(name: "ZooTransfer", dependencies: ["ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "ZooWeightsTests", dependencies: ["ZooWeights", "ZooCore", "ZooHDF5", "ZooEngine"]),
         .testTarget(name: "ZooEngineTests", dependencies: ["ZooEngine", "ZooCore"]),
         .testTarget(name: "ZooImagesTests", dependencies: ["ZooImages", "ZooCore"]),
-        .testTarget(name: "ZooTransferTests", dependencies: ["ZooTransfer", "ZooCore"]),
+        .testTarget(name: "ZooTransferTests", dependencies: ["ZooTransfer", "ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages"]),
     ]
 )

@@ -5,7 +5,8 @@ import Foundation
 public enum Catalogue {
     private static let parsed: Result<[DefinitionFile], ZooError> = {
         do {
-            let files = try embeddedDefinitionFiles.map { try DefinitionFile(text: $0.text, path: "Zoo/" + $0.name) }
+            let files = try embeddedDefinitionFiles.filter { $0.name.hasSuffix(".yaml") }
+                .map { try DefinitionFile(text: $0.text, path: "Zoo/" + $0.name) }
             return .success(files.sorted { ($0.date, $0.path) < ($1.date, $1.path) })
         } catch let error as ZooError {
             return .failure(error)
@@ -45,6 +46,12 @@ public enum Catalogue {
         let all = try files().flatMap(\.names)
         let near = Network.nearest(reference, among: all)
         throw ZooError("`\(reference)` is not in the zoo", hint: near.map { "did you mean `\($0)`? (`zoo list` shows them all)" } ?? "`zoo list` shows every network; a path ending in .yaml reads your own file")
+    }
+
+    /// The 1,000 ImageNet class names in index order (from torchvision's wheel, Weights/imagenet_classes.txt).
+    public static var imageNetClasses: [String] {
+        embeddedDefinitionFiles.first { $0.name == "imagenet_classes.txt" }?.text
+            .split(separator: "\n").map(String.init).filter { !$0.isEmpty } ?? []
     }
 
     /// Every network of the zoo, built.

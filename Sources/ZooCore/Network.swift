@@ -72,10 +72,12 @@ public struct Network: Sendable {
         return copy
     }
 
-    /// Resolves a name or an alias (`block1_conv1` for `conv1_1`) to a layer name.
+    /// Resolves a name, an alias (`block1_conv1` for `conv1_1`) or a block (`inception_4a`,
+    /// `conv5_2`: its last layer, the block's output) to a layer name.
     public func resolve(_ name: String) -> String? {
         if index[name] != nil { return name }
-        return layers.first { $0.aliases.values.contains(name) }?.name
+        if let layer = layers.first(where: { $0.aliases.values.contains(name) }) { return layer.name }
+        return layers.last { $0.name.hasPrefix(name + ".") }?.name
     }
 
     /// The closest of `names` to `name` (edit distance), for "did you mean" hints.

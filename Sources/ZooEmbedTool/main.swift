@@ -1,6 +1,6 @@
 // Writes a Swift source file that carries the zoo's definition files (Zoo/*.yaml) as string
 // literals, so that ZooCore finds `vgg16` wherever the library or the `zoo` binary ends up.
-// Usage: ZooEmbedTool OUTPUT.swift DIRECTORY (every *.yaml in it) or OUTPUT.swift FILE.yaml...
+// Usage: ZooEmbedTool OUTPUT.swift DIRECTORY... (every *.yaml and *.txt in them) or FILE...
 import Foundation
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -23,7 +23,7 @@ for argument in arguments.dropFirst() {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []
-        paths += names.filter { $0.hasSuffix(".yaml") }.map { argument + "/" + $0 }
+        paths += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".txt") }.map { argument + "/" + $0 }
     } else {
         paths.append(argument)
     }

@@ -123,6 +123,16 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
     }
 
+    /// Sets the first dimension of a chunked dataset (shrinking drops the rows past `rows`).
+    public func setRows(_ rows: Int) throws {
+        var dims = shape.map { hsize_t($0) }
+        guard !dims.isEmpty else { throw HDF5Error(file: file.path, object: path, "a scalar has no rows") }
+        dims[0] = hsize_t(rows)
+        try HDF5Library.locked {
+            guard H5Dset_extent(id, &dims) >= 0 else { throw error("cannot resize the dataset (is it chunked?)") }
+        }
+    }
+
     /// Appends rows along the first dimension of a chunked float32 dataset (`rows` holds whole rows).
     public func append(rows: [Float]) throws {
         var dims = shape.map { hsize_t($0) }
