@@ -17,7 +17,11 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
-    var workspaceSize: Int { isPointwise ? 0 : columnRows * outHeight * outWidth }
+    /// The im2col matrix is built a band of output rows at a time, so that the workspace stays
+    /// under about 16 MiB (VGG-16's conv1_2 would need 110 MiB at once).
+    static let workspaceLimit = 4 << 20
+    var rowsPerBand: Int { max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, columnRows * outWidth))) }
+    var workspaceSize: Int { isPointwise ? 0 : columnRows * rowsPerBand * outWidth }
 
     init(_ c: Convolution, info: LayerInfo, kernel: Tensor, bias: Tensor?) {
         let input = info.inputs[0]
@@ -47,19 +51,26 @@ struct ConvolutionKernel: @unchecked Sendable {
     func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?) {
         let cg = inChannels / groups, fg = filters / groups, spatial = outHeight * outWidth
         let k = cg * kh * kw
-        for g in 0..<groups {
-            let source = input + g * cg * height * width
-            let columns: UnsafePointer<Float>
-            if isPointwise {
-                columns = source
-            } else {
-                im2col(source, channels: cg, workspace!)
-                columns = UnsafePointer(workspace!)
-            }
-            weights.withUnsafeBufferPointer { w in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(spatial), Int32(k),
-                            1, w.baseAddress! + g * fg * k, Int32(k), columns, Int32(spatial),
-                            0, output + g * fg * spatial, Int32(spatial))
+        weights.withUnsafeBufferPointer { w in
+            for g in 0..<groups {
+                let source = input + g * cg * height * width
+                if isPointwise {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(spatial), Int32(k),
+                                1, w.baseAddress! + g * fg * k, Int32(k), source, Int32(spatial),
+                                0, output + g * fg * spatial, Int32(spatial))
+                    continue
+                }
+                var row = 0
+                while row < outHeight {
+                    let rows = min(rowsPerBand, outHeight - row)
+                    let band = rows * outWidth
+                    im2col(source, channels: cg, workspace!, firstRow: row, rows: rows)
+                    // C[fg × band] is a column block of the output: leading dimension `spatial`.
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(band), Int32(k),
+                                1, w.baseAddress! + g * fg * k, Int32(k), workspace!, Int32(band),
+                                0, output + g * fg * spatial + row * outWidth, Int32(spatial))
+                    row += rows
+                }
             }
         }
         if bias != nil || relu {
@@ -71,17 +82,19 @@ struct ConvolutionKernel: @unchecked Sendable {
         }
     }
 
-    /// Rows (c, ky, kx), columns (oy, ox); zero where the window reads padding.
-    private func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>) {
-        let spatial = outHeight * outWidth
+    /// Rows (c, ky, kx), columns (oy, ox) for output rows firstRow ..< firstRow + rows; zero where
+    /// the window reads padding.
+    private func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int) {
+        let spatial = rows * outWidth
         for c in 0..<channels {
             let plane = input + c * height * width
             for ky in 0..<kh {
                 for kx in 0..<kw {
                     let row = columns + ((c * kh + ky) * kw + kx) * spatial
-                    for oy in 0..<outHeight {
+                    for r in 0..<rows {
+                        let oy = firstRow + r
                         let y = oy * sh - padTop + ky * dh
-                        let out = row + oy * outWidth
+                        let out = row + r * outWidth
                         if y < 0 || y >= height {
                             for ox in 0..<outWidth { out[ox] = 0 }
                             continue
