@@ -3,12 +3,21 @@ import Foundation
 /// Seeded random parameters for any network: He-normal convolutions, Glorot-uniform dense layers,
 /// zero biases, batch norm γ = 1, β = 0, running mean 0, variance 1, LeNet's subsampling
 /// coefficient 1/(window area) and bias 0, and RBF prototypes of ±1 (the paper's codes are ±1).
-/// The same seed gives the same parameters on every machine (SplitMix64 + Box–Muller, in Double).
+/// The same seed gives the same parameters on every machine (SplitMix64 + Box–Muller, in Double);
+/// each layer draws from its own stream (the seed mixed with the layer's name), so a layer's values
+/// do not depend on which other layers are initialised.
 extension Model {
     public static func randomlyInitialised(_ network: Network, seed: UInt64 = 0) throws -> Model {
-        var rng = RandomSource(seed: seed)
+        try Model(network: network, parameters: randomParameters(network, seed: seed))
+    }
+
+    /// Random parameters for the layers in `only` (all layers when nil).
+    public static func randomParameters(_ network: Network, only: Set<String>? = nil, seed: UInt64 = 0) throws -> [String: [String: Tensor]] {
         var parameters: [String: [String: Tensor]] = [:]
-        for info in try network.infer() {
+        for info in try network.infer() where only?.contains(info.name) ?? true {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in info.name.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            var rng = RandomSource(seed: seed ^ hash)
             var tensors: [String: Tensor] = [:]
             for spec in info.parameters {
                 let n = spec.count
@@ -40,7 +49,7 @@ extension Model {
             }
             if !tensors.isEmpty { parameters[info.name] = tensors }
         }
-        return try Model(network: network, parameters: parameters)
+        return parameters
     }
 }
 

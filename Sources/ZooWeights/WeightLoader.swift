@@ -49,20 +49,17 @@ public enum WeightLoader {
         for layer in stored where byName[layer.name] == nil { byName[layer.name] = layer }
         let infos = try network.infer()
         let infoByName = Dictionary(uniqueKeysWithValues: infos.map { ($0.name, $0) })
-        let random = try Model.randomlyInitialised(network, seed: options.seed)
         var parameters: [String: [String: Tensor]] = [:]
         var loaded: [(String, String)] = [], initialised: [String] = [], used = Set<String>()
         var missing: [String] = []
         for info in infos where !info.parameters.isEmpty {
             let candidates = [info.layer.aliases["keras"], info.name].compactMap { $0 }
             if options.skip.contains(info.name) || candidates.contains(where: options.skip.contains) {
-                parameters[info.name] = random.parameters[info.name]
                 initialised.append(info.name)
                 continue
             }
             guard let source = candidates.lazy.compactMap({ byName[$0] }).first, !source.tensors.isEmpty else {
                 missing.append(info.name)
-                parameters[info.name] = random.parameters[info.name]
                 initialised.append(info.name)
                 continue
             }
@@ -77,6 +74,10 @@ public enum WeightLoader {
             throw ZooError("\(path): no weights for \(names) of `\(network.name)`" + (looksNotop ? "; this looks like a `_notop` file (it has the convolutional layers but none of the fully-connected head)" : ""),
                            hint: looksNotop ? "load it with the head skipped (--skip \(missing.joined(separator: ",")), or --allow-missing) and extract features from a convolutional layer"
                                             : "the file's layers are \(stored.prefix(8).map(\.name).joined(separator: ", "))\(stored.count > 8 ? ", …" : ""); `zoo weights check` compares them layer by layer")
+        }
+        // Random values only for the layers that need them.
+        if !initialised.isEmpty {
+            for (layer, tensors) in try Model.randomParameters(network, only: Set(initialised), seed: options.seed) { parameters[layer] = tensors }
         }
         var attributes: [String: HDF5AttributeValue] = [:]
         if let root = try? file.root {
