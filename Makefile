@@ -22,7 +22,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product zoo
 
-## run: the demo — the zoo, VGG-16's summary, and every paper check.
+## run: the demo on shipped data — the zoo, summaries, every paper check, a forward pass, and
+## transfer learning on real photos (scikit-image's textures in Tests/Fixtures/textures).
+DEMO := $(shell mktemp -d 2>/dev/null || echo /tmp/zoo-demo)
 run: build
 	$(ZOO) list
 	@echo
@@ -31,6 +33,14 @@ run: build
 	$(ZOO) summary googlenet --depth 0
 	@echo
 	$(ZOO) verify --quiet
+	@echo
+	$(ZOO) weights init lenet5 -o $(DEMO)/lenet5.h5 --seed 1
+	$(ZOO) run lenet5 --weights $(DEMO)/lenet5.h5 --batch 4 --output C5 F6_act OUTPUT
+	@echo
+	$(ZOO) extract resnet18 Tests/Fixtures/textures --layer pool5 -o $(DEMO)/codes.h5 --quiet
+	$(ZOO) fit $(DEMO)/codes.h5 -o $(DEMO)/head.h5
+	$(ZOO) predict resnet18 --head $(DEMO)/head.h5 Tests/Fixtures/textures/grass/03.png Tests/Fixtures/textures/brick/05.png --top 3
+	@rm -rf $(DEMO)
 
 ## test: the whole test suite (Swift Testing), in debug.
 test: deps

@@ -136,6 +136,9 @@ public final class Engine: @unchecked Sendable {
         return try execute(input, wanted: wanted)
     }
 
+    /// Set ZOO_PROFILE=1 to print each layer's time to standard error (for finding hot spots).
+    static let profiling = ProcessInfo.processInfo.environment["ZOO_PROFILE"] == "1"
+
     private func execute(_ input: Tensor, wanted: [Int: String]) throws -> [String: Tensor] {
         let batch = input.batch
         let inputBuffer = Buffer(copying: input.data)
@@ -176,8 +179,13 @@ public final class Engine: @unchecked Sendable {
                 values[i] = sources[0]
             } else {
                 let out = Buffer(count: outSize * batch)
+                let started = Engine.profiling ? DispatchTime.now().uptimeNanoseconds : 0
                 try compute(i, step, sources: sources, inSize: inSize, outSize: outSize, batch: batch, out: out,
                             folded: useFolded.contains(i), fuseRelu: fusedRelu.contains(i), workspace: workspace)
+                if Engine.profiling {
+                    let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                    FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
+                }
                 values[i] = out
             }
             if let name = wanted[i] {
@@ -215,8 +223,25 @@ public final class Engine: @unchecked Sendable {
         case .convolution(let raw, let foldedKernel, _):
             var kernel = folded ? foldedKernel! : raw
             kernel.relu = fuseRelu
-            for n in 0..<batch {
-                kernel.run(x + n * inCount, y + n * outSize, workspace: workspace.count > 0 ? workspace.pointer : nil)
+            if batch > 1 && threads > 1 {
+                // Images in parallel, one BLAS thread each (every stage of the convolution — im2col,
+                // GEMM, bias, ReLU — then runs on all cores), each worker with its own band workspace.
+                let workers = min(threads, batch), per = kernel.workspaceSize
+                let bands = Buffer(count: per * workers)
+                let k = kernel
+                openblas_set_num_threads(1)
+                DispatchQueue.concurrentPerform(iterations: workers) { t in
+                    var n = t
+                    while n < batch {
+                        k.run(xs.pointer + n * inCount, ys.pointer + n * outSize, workspace: per > 0 ? bands.pointer + t * per : nil)
+                        n += workers
+                    }
+                }
+                openblas_set_num_threads(Int32(threads))
+            } else {
+                for n in 0..<batch {
+                    kernel.run(x + n * inCount, y + n * outSize, workspace: workspace.count > 0 ? workspace.pointer : nil)
+                }
             }
         case .pool(let p):
             perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Zoo's forward pass side by side with onnxruntime on this machine: the same architecture (exported
+from torchvision with random weights), the same batch and thread count, runs alternating; prints
+median ms per batch and the ratio (onnxruntime time / Zoo time: ≥ 1 means Zoo is as fast or faster).
+
+    /tmp/venv-tv/bin/pip install onnxruntime onnx
+    /tmp/venv-tv/bin/python Benchmarks/engine_vs_onnxruntime.py [--models alexnet,vgg16,googlenet,resnet50]
+        [--batches 1,8] [--threads 1,2] [--rounds 3] [--runs 5] [--zoo .build/release/zoo]
+
+Zoo runs through `zoo bench --json` (its own process, random weights, the same shapes). The
+torchvision variants are used on both sides: alexnet-torchvision, vgg16, googlenet-torchvision,
+resnet50-v1.5.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torchvision
+
+ZOO_NAME = {"alexnet": "alexnet-torchvision", "vgg16": "vgg16", "googlenet": "googlenet-torchvision",
+            "resnet18": "resnet18-v1.5", "resnet50": "resnet50-v1.5"}
+here = os.path.dirname(os.path.abspath(__file__))
+ap = argparse.ArgumentParser()
+ap.add_argument("--models", default="alexnet,vgg16,googlenet,resnet50")
+ap.add_argument("--batches", default="1,8")
+ap.add_argument("--threads", default="1,2")
+ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--runs", type=int, default=5)
+ap.add_argument("--zoo", default=os.path.join(here, "..", ".build", "release", "zoo"))
+a = ap.parse_args()
+
+print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {os.cpu_count()} cores")
+print(f"{'model':10} {'batch':>5} {'thr':>3} {'zoo ms':>9} {'ort ms':>9} {'ort/zoo':>8}")
+with tempfile.TemporaryDirectory() as tmp:
+    for name in a.models.split(","):
+        kwargs = {"aux_logits": False, "init_weights": True, "transform_input": False} if name == "googlenet" else {}
+        model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+        path = os.path.join(tmp, name + ".onnx")
+        torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=17, dynamo=False)
+        for batch in map(int, a.batches.split(",")):
+            x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+            for threads in map(int, a.threads.split(",")):
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+                session.run(None, {"x": x})
+                zoo_times, ort_times = [], []
+                for _ in range(a.rounds):   # alternate the two
+                    out = subprocess.run([a.zoo, "bench", ZOO_NAME[name], "--batch", str(batch), "--threads", str(threads),
+                                          "--runs", str(a.runs), "--warmup", "1", "--json"], check=True, capture_output=True, text=True).stdout
+                    zoo_times.append(json.loads(out)["median_ms"])
+                    t = []
+                    for _ in range(a.runs):
+                        s = time.perf_counter(); session.run(None, {"x": x}); t.append((time.perf_counter() - s) * 1000)
+                    ort_times.append(statistics.median(t))
+                z, o = statistics.median(zoo_times), statistics.median(ort_times)
+                print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f}", flush=True)
