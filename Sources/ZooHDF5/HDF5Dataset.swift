@@ -153,17 +153,17 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     public func append(strings: [String]) throws {
         var dims = shape.map { hsize_t($0) }
         try HDF5Library.locked {
-            let type = H5Tcopy(zoo_H5T_C_S1())
-            defer { H5Tclose(type) }
-            H5Tset_size(type, zoo_H5T_VARIABLE())
-            H5Tset_cset(type, H5T_CSET_UTF8)
-            let pointers = strings.map { strdup($0) }
-            defer { pointers.forEach { free($0) } }
-            try append(bytes: pointers, count: strings.count, type: type, dims: &dims)
+            try HDF5Values.withVariableStrings(strings) { type, bytes in
+                try append(raw: bytes, count: strings.count, type: type, dims: &dims)
+            }
         }
     }
 
     private func append<T>(bytes: [T], count: Int, type: hid_t, dims: inout [hsize_t]) throws {
+        try bytes.withUnsafeBytes { try append(raw: $0.baseAddress, count: count, type: type, dims: &dims) }
+    }
+
+    private func append(raw bytes: UnsafeRawPointer?, count: Int, type: hid_t, dims: inout [hsize_t]) throws {
         guard count > 0 else { return }
         try HDF5Library.locked {
             let start = dims[0]
@@ -178,14 +178,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &extent, nil)
             let memSpace = H5Screate_simple(Int32(extent.count), &extent, nil)
             defer { H5Sclose(memSpace) }
-            let status = bytes.withUnsafeBytes { H5Dwrite(id, type, memSpace, fileSpace, zoo_H5P_DEFAULT(), $0.baseAddress) }
+            let status = H5Dwrite(id, type, memSpace, fileSpace, zoo_H5P_DEFAULT(), bytes)
             guard status >= 0 else { throw error("cannot write the appended rows") }
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

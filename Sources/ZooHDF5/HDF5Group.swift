@@ -124,14 +124,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     @discardableResult
     public func createDataset(_ name: String, strings: [String], chunks: Int? = nil) throws -> HDF5Dataset {
         try HDF5Library.locked {
-            let type = H5Tcopy(zoo_H5T_C_S1())
-            defer { H5Tclose(type) }
-            H5Tset_size(type, zoo_H5T_VARIABLE())
-            H5Tset_cset(type, H5T_CSET_UTF8)
-            let pointers = strings.map { strdup($0) }
-            defer { pointers.forEach { free($0) } }
-            return try pointers.withUnsafeBytes { bytes in
-                try createDataset(name, shape: [strings.count], type: type, chunks: chunks.map { [$0] }, bytes: bytes.baseAddress)
+            try HDF5Values.withVariableStrings(strings) { type, bytes in
+                try createDataset(name, shape: [strings.count], type: type, chunks: chunks.map { [$0] }, bytes: bytes)
             }
         }
     }
@@ -165,9 +159,3 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -106,15 +106,21 @@ enum HDF5Values {
     }
 
     private static func writeStrings(_ strings: [String], scalar: Bool, _ emit: (hid_t, Int?, UnsafeRawPointer) throws -> Void) throws {
+        try withVariableStrings(strings) { type, bytes in
+            try emit(type, scalar ? nil : strings.count, bytes ?? UnsafeRawPointer(bitPattern: 1)!)
+        }
+    }
+
+    /// Calls `body` with HDF5's variable-length UTF-8 string type and the strings as an array of C
+    /// string pointers (the memory layout HDF5 writes them from); both are released afterwards.
+    static func withVariableStrings<T>(_ strings: [String], _ body: (hid_t, UnsafeRawPointer?) throws -> T) rethrows -> T {
         let type = H5Tcopy(zoo_H5T_C_S1())
         defer { H5Tclose(type) }
         H5Tset_size(type, zoo_H5T_VARIABLE())
         H5Tset_cset(type, H5T_CSET_UTF8)
-        let cStrings = strings.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        try cStrings.withUnsafeBytes { bytes in
-            try emit(type, scalar ? nil : strings.count, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
-        }
+        let pointers = strings.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        return try pointers.withUnsafeBytes { try body(type, $0.baseAddress) }
     }
 }
 

@@ -27,26 +27,12 @@ enum WeightReaders {
     /// layers in order; each layer group's `weight_names` lists its tensors in order (an empty
     /// float64 array for a weightless layer). Never sort: the order is the meaning.
     static func kerasLegacy(_ root: HDF5Group) throws -> [StoredLayer] {
-        var names: [String] = []
-        if let list = try root.attribute("layer_names")?.strings {
-            names = list
-        } else {
-            var i = 0
-            while let chunk = try root.attribute("layer_names\(i)")?.strings { names += chunk; i += 1 }
-        }
-        return try names.map { name in
+        return try splitList(root, "layer_names").map { name in
             guard root.kind(of: name) == .group else {
                 throw ZooError("\(root.file.path): `layer_names` lists `\(name)` but the file has no group \(root.path == "/" ? "" : root.path)/\(name)")
             }
             let g = try root.group(name)
-            var weightNames: [String] = []
-            if let list = try g.attribute("weight_names")?.strings {
-                weightNames = list
-            } else {
-                var i = 0
-                while let chunk = try g.attribute("weight_names\(i)")?.strings { weightNames += chunk; i += 1 }
-            }
-            let tensors = try weightNames.map { w -> StoredTensor in
+            let tensors = try splitList(g, "weight_names").map { w -> StoredTensor in
                 guard g.kind(of: w) == .dataset else {
                     throw ZooError("\(root.file.path): layer `\(name)` lists weight `\(w)` but \(g.path)/\(w) is not a dataset")
                 }
@@ -55,6 +41,15 @@ enum WeightReaders {
             }
             return StoredLayer(name: name, tensors: tensors)
         }
+    }
+
+    /// A list attribute Keras may split when long: `NAME`, or `NAME0`, `NAME1`, … in order.
+    static func splitList(_ object: HDF5Group, _ name: String) throws -> [String] {
+        if let list = try object.attribute(name)?.strings { return list }
+        var out: [String] = []
+        var i = 0
+        while let chunk = try object.attribute("\(name)\(i)")?.strings { out += chunk; i += 1 }
+        return out
     }
 
     /// Keras 3: `layers/<group>/vars/<0, 1, …>`, where the group is named by class and counter
