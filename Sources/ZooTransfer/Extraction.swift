@@ -85,9 +85,17 @@ public struct Extraction: Sendable {
         var position = start
         // Decode the next batch while the network runs on this one.
         let decoder = DispatchQueue(label: "zoo.decode")
+        let tensors = TensorRows()
+        let sample = [preprocessing.channels, preprocessing.height, preprocessing.width]
         func decode(_ range: Range<Int>) -> [(Int, Swift.Result<[Float], Error>)] {
             range.map { i in
-                (i, Swift.Result { try preprocessing.apply(Image(contentsOf: inputs.paths[i])) })
+                (i, Swift.Result {
+                    let path = inputs.paths[i]
+                    if let hash = path.range(of: ".npy#", options: .backwards) {
+                        return try tensors.row(String(path[..<hash.lowerBound]) + ".npy", Int(path[hash.upperBound...]) ?? 0, shape: sample)
+                    }
+                    return try preprocessing.apply(Image(contentsOf: path))
+                })
             }
         }
         var pending: DispatchWorkItem?
@@ -137,5 +145,24 @@ public struct Extraction: Sendable {
         let complete = position >= inputs.paths.count
         try file.finish(complete: complete)
         return Result(written: file.rows, failed: failed, resumedFrom: start, dimensions: dims)
+    }
+}
+
+/// Rows of `.npy` inputs, each file read once.
+final class TensorRows: @unchecked Sendable {
+    private var cache: [String: Tensor] = [:]
+    private let lock = NSLock()
+
+    func row(_ path: String, _ n: Int, shape: [Int]) throws -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        let t: Tensor
+        if let cached = cache[path] { t = cached } else { t = try NPY.read(path); cache = [path: t] }
+        let dims = t.shape.count == 4 ? Array(t.shape.dropFirst()) : t.shape
+        guard dims == shape else {
+            throw ZooError("\(path): rows of shape \(dims), the network takes \(shape) (already preprocessed tensors are used as they are)")
+        }
+        let size = shape.reduce(1, *)
+        return Array(t.data[(n * size)..<((n + 1) * size)])
     }
 }

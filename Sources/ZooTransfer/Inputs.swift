@@ -39,6 +39,12 @@ public struct InputList: Sendable {
                     if relative.count >= 2 { labelled.append((p, String(relative[0]))) } else { allFromClassFolders = false }
                 }
                 paths += found
+            } else if argument.hasSuffix(".npy") {
+                // Tensors already preprocessed: [N, C, H, W] (or one [C, H, W]); one input per row.
+                allFromClassFolders = false
+                let t = try NPY.read(argument)
+                let rows = t.shape.count == 4 ? t.shape[0] : 1
+                paths += (0..<rows).map { "\(argument)#\($0)" }
             } else if argument.hasSuffix(".txt") || argument.hasSuffix(".lst") {
                 allFromClassFolders = false
                 let text = try String(contentsOfFile: argument, encoding: .utf8)
@@ -53,7 +59,7 @@ public struct InputList: Sendable {
                 paths.append(argument)
             }
         }
-        guard !paths.isEmpty else { throw ZooError("no images found in \(arguments.joined(separator: " ")) (looking for .png, .jpg, .jpeg)") }
+        guard !paths.isEmpty else { throw ZooError("no images found in \(arguments.joined(separator: " ")) (looking for .png, .jpg, .jpeg, .npy)") }
         if allFromClassFolders && labelled.count == paths.count {
             let classes = Array(Set(labelled.map(\.label))).sorted()
             let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })

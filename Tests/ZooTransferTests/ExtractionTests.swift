@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZooCore
 import ZooImages
+import ZooEngine
 @testable import ZooTransfer
 
 /// Extraction on real photos (scikit-image's brick, grass and gravel textures cut into patches by
@@ -114,5 +115,30 @@ struct ExtractionTests {
         #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hex(Data(String(repeating: "a", count: 1000).utf8)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+struct TensorInputTests {
+    @Test func npyRowsAreInputs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-npy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let npy = dir.appendingPathComponent("x.npy").path
+        try NPY.write(Tensor(shape: [3, 1, 32, 32], data: (0..<3072).map { sin(Float($0)) }), to: npy)
+        let inputs = try InputList.collect([npy])
+        #expect(inputs.paths == ["\(npy)#0", "\(npy)#1", "\(npy)#2"])
+        var job = try ExtractionTests.job()
+        job.layers = ["flatten"]
+        let out = dir.appendingPathComponent("codes.h5").path
+        let result = try job.run(inputs: inputs, output: out)
+        #expect(result.written == 3 && result.failed.isEmpty)
+        // The same rows through the engine directly give the same codes.
+        let direct = try ZooEngine.Engine(model: job.model, threads: 1).run(try NPY.read(npy), outputs: ["flatten"])["flatten"]!
+        #expect(try Codes.read(out).values == direct.data)
+        // A tensor of the wrong shape is a failure of that input, not a crash.
+        let bad = dir.appendingPathComponent("bad.npy").path
+        try NPY.write(Tensor(shape: [1, 3, 8, 8], data: [Float](repeating: 0, count: 192)), to: bad)
+        let r = try job.run(inputs: try InputList.collect([bad]), output: dir.appendingPathComponent("bad.h5").path)
+        #expect(r.failed.count == 1 && r.failed[0].reason.contains("rows of shape [3, 8, 8]"))
     }
 }
