@@ -197,6 +197,15 @@ public final class Engine: @unchecked Sendable {
         return results
     }
 
+    /// Splits 0..<count into one contiguous range per thread and runs them in parallel.
+    private func splitting(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let parts = min(threads, max(count, 1))
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let start = count * t / parts, end = count * (t + 1) / parts
+            if start < end { body(start..<end) }
+        }
+    }
+
     private func isAlias(_ i: Int, _ step: Step, useFolded: Set<Int>, reluAliases: Set<Int>) -> Bool {
         switch step.operation {
         case .alias: return true
@@ -244,13 +253,21 @@ public final class Engine: @unchecked Sendable {
                 }
             }
         case .pool(let p):
-            perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+            if batch == 1 && threads > 1 {
+                splitting(info.output.channels) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
+            } else {
+                perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+            }
         case .subsample(let s, let coefficient, let bias):
             perSample { n in Kernels.subsample(s, info: info, coefficient: coefficient, bias: bias, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .globalAverage:
             perSample { n in Kernels.globalAverage(info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .lrn(let l):
-            perSample { n in Kernels.lrn(l, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+            if batch == 1 && threads > 1 {
+                splitting(info.output.height * info.output.width) { range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
+            } else {
+                perSample { n in Kernels.lrn(l, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+            }
         case .batchNorm(let scale, let shift, _):
             let channels = info.output.channels, area = outSize / channels
             perSample { n in Kernels.batchNorm(scale: scale, shift: shift, channels: channels, area: area, xs.pointer + n * inCount, ys.pointer + n * outSize) }

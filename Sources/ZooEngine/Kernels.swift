@@ -5,30 +5,43 @@ import ZooCore
 /// The per-sample kernels of every layer other than convolution. Each reads one sample's input(s)
 /// and writes one sample's output; the executor loops over the batch (and threads).
 enum Kernels {
-    static func pool(_ p: Pooling, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    /// Max or average pooling of channels `channels` (default: all) of one sample.
+    static func pool(_ p: Pooling, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>? = nil) {
         let s = info.inputs[0], o = info.output
         let (H, W, OH, OW) = (s.height, s.width, o.height, o.width)
         let (kh, kw, sh, sw) = (p.kernel.h, p.kernel.w, p.stride.h, p.stride.w)
         let (pt, pl) = (info.padding.top, info.padding.left)
-        for c in 0..<s.channels {
+        let (pb, pr) = (info.padding.bottom, info.padding.right)
+        for c in channels ?? 0..<s.channels {
             let plane = x + c * H * W, out = y + c * OH * OW
             for oy in 0..<OH {
                 let y0 = oy * sh - pt
-                // PyTorch's divisor with count_include_pad: the window clipped to the padded input.
-                let yEndPadded = min(y0 + kh, H + info.padding.bottom)
                 let ya = max(y0, 0), yb = min(y0 + kh, H)
+                // PyTorch's divisor with count_include_pad: the window clipped to the padded input.
+                let paddedRows = min(y0 + kh, H + pb) - y0
                 for ox in 0..<OW {
                     let x0 = ox * sw - pl
-                    let xEndPadded = min(x0 + kw, W + info.padding.right)
                     let xa = max(x0, 0), xb = min(x0 + kw, W)
                     if p.mode == .max {
                         var m = -Float.infinity
-                        for yy in ya..<max(ya, yb) { for xx in xa..<max(xa, xb) { m = max(m, plane[yy * W + xx]) } }
+                        var yy = ya
+                        while yy < yb {
+                            let row = plane + yy * W
+                            var xx = xa
+                            while xx < xb { m = max(m, row[xx]); xx += 1 }
+                            yy += 1
+                        }
                         out[oy * OW + ox] = m
                     } else {
                         var sum: Float = 0
-                        for yy in ya..<max(ya, yb) { for xx in xa..<max(xa, xb) { sum += plane[yy * W + xx] } }
-                        let divisor = p.countIncludePad ? (yEndPadded - y0) * (xEndPadded - x0) : max(yb - ya, 0) * max(xb - xa, 0)
+                        var yy = ya
+                        while yy < yb {
+                            let row = plane + yy * W
+                            var xx = xa
+                            while xx < xb { sum += row[xx]; xx += 1 }
+                            yy += 1
+                        }
+                        let divisor = p.countIncludePad ? paddedRows * (min(x0 + kw, W + pr) - x0) : max(yb - ya, 0) * max(xb - xa, 0)
                         out[oy * OW + ox] = divisor > 0 ? sum / Float(divisor) : 0
                     }
                 }
@@ -64,11 +77,11 @@ enum Kernels {
 
     /// b_c = a_c / (k + α' Σ_{j ∈ window(c)} a_j²)^β, window(c) = c − ⌊n/2⌋ … c + ⌊(n−1)/2⌋ clipped
     /// to the channels (PyTorch's zero padding adds nothing to the sum); α' = α (paper) or α/n.
-    static func lrn(_ n: LocalResponseNorm, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    static func lrn(_ n: LocalResponseNorm, info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, positions: Range<Int>? = nil) {
         let s = info.inputs[0], area = s.height * s.width, C = s.channels
         let alpha = Float(n.alphaPerSum), beta = Float(n.beta), k = Float(n.k)
         let before = n.size / 2, after = (n.size - 1) / 2
-        for i in 0..<area {
+        for i in positions ?? 0..<area {
             for c in 0..<C {
                 var sum: Float = 0
                 for j in max(0, c - before)...min(C - 1, c + after) { let v = x[j * area + i]; sum += v * v }
