@@ -142,3 +142,37 @@ struct TensorInputTests {
         #expect(r.failed.count == 1 && r.failed[0].reason.contains("rows of shape [3, 8, 8]"))
     }
 }
+
+/// The end-to-end run on real photos with a zoo network: ResNet-18 (seeded random weights)
+/// codes of scikit-image's texture patches, a classifier on them, and a prediction through the head.
+struct ResNetEndToEndTests {
+    @Test func resnet18CodesSeparateRealTextures() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-r18-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let network = try Catalogue.network("resnet18")
+        let model = try Model.randomlyInitialised(network, seed: 7)
+        var job = Extraction(model: model, weightsPath: nil, layers: ["conv5_2"],
+                             preprocessing: try Preprocessing.preset("caffe", height: 224, width: 224))
+        job.pooling = .avg
+        job.batch = 12
+        let inputs = try InputList.collect([ExtractionTests.textures])
+        let out = dir.appendingPathComponent("codes.h5").path
+        let result = try job.run(inputs: inputs, output: out)
+        #expect(result.written == 36 && result.dimensions == ["conv5_2": 512])
+        let codes = try Codes.read(out)
+        let split = try StratifiedSplit(labels: codes.labels!, holdout: 1.0 / 3, seed: 2)
+        func rows(_ idx: [Int]) -> [Float] { idx.flatMap { codes.values[($0 * 512)..<(($0 + 1) * 512)] } }
+        let (head, report) = try LinearClassifier.fit(codes: rows(split.train), labels: split.train.map { codes.labels![$0] },
+                                                      classes: codes.classes, l2: 1e-3)
+        #expect(report.converged)
+        let m = ConfusionMatrix(classes: codes.classes, truth: split.holdout.map { codes.labels![$0] }, predicted: try head.predict(rows(split.holdout)))
+        #expect(m.accuracy >= 0.75, "hold-out accuracy \(m.accuracy) with random ResNet-18 features\n\(m.rendered)")
+        // Predict one patch through the head, as `zoo predict --head` does.
+        let patch = try Image(contentsOf: ExtractionTests.textures + "/gravel/07.png")
+        let x = job.preprocessing.batch([patch])
+        let act = try ZooEngine.Engine(model: model).run(x, outputs: ["conv5_2"])["conv5_2"]!
+        let p = try head.probabilities(job.vector(act, row: 0))
+        #expect(p.count == 3 && abs(p.reduce(0, +) - 1) < 1e-4)
+    }
+}
