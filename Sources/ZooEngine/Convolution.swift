@@ -84,7 +84,7 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// Rows (c, ky, kx), columns (oy, ox) for output rows firstRow ..< firstRow + rows; zero where
     /// the window reads padding.
-    private func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int) {
+    func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int) {
         let spatial = rows * outWidth
         for c in 0..<channels {
             let plane = input + c * height * width
