@@ -8,7 +8,7 @@ struct ZooCommand: ParsableCommand {
         commandName: "zoo",
         abstract: "A CNN model zoo and architecture-reproduction suite.",
         discussion: "Every network is a definition in Zoo/*.yaml; a path to your own .yaml works wherever a NAME does.",
-        subcommands: [ListCommand.self, SummaryCommand.self, VerifyCommand.self, WeightsCommand.self, RunCommand.self, BenchCommand.self, ExtractCommand.self, FitCommand.self, PredictCommand.self, CodesCommand.self, DocsCommand.self]
+        subcommands: [ListCommand.self, SummaryCommand.self, VerifyCommand.self, WeightsCommand.self, RunCommand.self, BenchCommand.self, ExtractCommand.self, FitCommand.self, PredictCommand.self, CodesCommand.self, TrainCommand.self, DocsCommand.self]
     )
 }
 

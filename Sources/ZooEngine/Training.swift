@@ -1,0 +1,128 @@
+import Foundation
+import ZooCore
+
+/// Mini-batch SGD with momentum and (decoupled from the bias) L2 weight decay:
+/// v ← μ·v − η·(g + λ·w) for weights, v ← μ·v − η·g for biases and BN/subsampling terms; w ← w + v.
+public struct SGD: Sendable {
+    public var learningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    var velocity: [String: [String: [Float]]] = [:]
+
+    public init(learningRate: Float = 0.05, momentum: Float = 0.9, weightDecay: Float = 5e-4) {
+        self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
+    }
+
+    mutating func step(_ parameters: inout [String: [String: Tensor]], _ gradients: [String: [String: [Float]]]) {
+        for (layer, tensors) in gradients {
+            for (name, g) in tensors {
+                guard var w = parameters[layer]?[name] else { continue }
+                var v = velocity[layer]?[name] ?? [Float](repeating: 0, count: g.count)
+                let decay = name == "kernel" ? weightDecay : 0
+                for i in 0..<g.count {
+                    v[i] = momentum * v[i] - learningRate * (g[i] + decay * w.data[i])
+                    w.data[i] += v[i]
+                }
+                velocity[layer, default: [:]][name] = v
+                parameters[layer]![name] = w
+            }
+        }
+    }
+}
+
+/// Trains a model on labelled tensors: seeded shuffling, mini-batches, one optimiser step per
+/// batch. The same seed gives the same weights bit for bit on the same machine (one thread).
+public final class Trainer {
+    public private(set) var model: Model
+    public var optimizer: SGD
+    public let threads: Int
+
+    public struct EpochResult: Sendable {
+        public var loss: Double
+        public var errorRate: Double
+    }
+
+    public init(model: Model, optimizer: SGD, threads: Int = 1) {
+        self.model = model; self.optimizer = optimizer; self.threads = threads
+    }
+
+    /// One pass over `images` (`[N, …]`) in an order shuffled by `rng`.
+    public func trainEpoch(images: Tensor, labels: [Int], batch: Int, rng: inout RandomSource,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochResult {
+        let n = labels.count
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+        let size = images.count / max(images.batch, 1)
+        var loss = 0.0, errors = 0
+        var parameters = model.parameters
+        var start = 0
+        while start < n {
+            let idx = Array(order[start..<min(start + batch, n)])
+            var data = [Float](); data.reserveCapacity(idx.count * size)
+            for i in idx { data += images.data[(i * size)..<((i + 1) * size)] }
+            let x = Tensor(shape: [idx.count] + Array(images.shape.dropFirst()), data: data)
+            let result = try Backpropagation(model: model).lossAndGradients(x, labels: idx.map { labels[$0] }, threads: threads)
+            loss += result.loss * Double(idx.count)
+            errors += result.errors
+            optimizer.step(&parameters, result.gradients)
+            model = try Model(network: model.network, parameters: parameters)
+            start += batch
+            progress(min(start, n), n)
+        }
+        return EpochResult(loss: loss / Double(n), errorRate: Double(errors) / Double(n))
+    }
+
+    /// Loss and error rate without training.
+    public func evaluate(images: Tensor, labels: [Int], batch: Int = 256) throws -> EpochResult {
+        let engine = try Engine(model: model, threads: threads)
+        let size = images.count / max(images.batch, 1)
+        var loss = 0.0, errors = 0
+        var start = 0
+        while start < labels.count {
+            let end = min(start + batch, labels.count)
+            let x = Tensor(shape: [end - start] + Array(images.shape.dropFirst()), data: Array(images.data[(start * size)..<(end * size)]))
+            let p = try engine.run(x)[model.network.output.name]!
+            let c = p.count / (end - start)
+            for i in 0..<(end - start) {
+                let row = p.data[(i * c)..<((i + 1) * c)]
+                loss -= log(max(Double(row[row.startIndex + labels[start + i]]), 1e-30))
+                if row.indices.max(by: { row[$0] < row[$1] })! - row.startIndex != labels[start + i] { errors += 1 }
+            }
+            start = end
+        }
+        return EpochResult(loss: loss / Double(labels.count), errorRate: Double(errors) / Double(labels.count))
+    }
+
+    /// Replaces the model's parameters (e.g. when resuming from a checkpoint).
+    public func load(_ parameters: [String: [String: Tensor]]) throws {
+        model = try Model(network: model.network, parameters: parameters)
+    }
+}
+
+extension Dataset {
+    /// Digits as LeNet-5 reads them (§II.B): the `side × side` image scaled to 0…1 ink, centred in
+    /// `size × size`, background −0.1 and full ink 1.175 (value = −0.1 + 1.275·ink). Images smaller
+    /// than `field` are first enlarged (bilinear) to `field × field`.
+    public func lenetInput(size: Int = 32, field: Int? = nil, maximum: Float = 255) -> Tensor {
+        let h = images.shape[2], w = images.shape[3]
+        let f = field ?? h
+        var out = [Float](repeating: -0.1, count: count * size * size)
+        let offset = (size - f) / 2
+        for i in 0..<count {
+            for y in 0..<f {
+                for x in 0..<f {
+                    // Bilinear sample at pixel centres when enlarging; identity when f == h.
+                    let sy = (Float(y) + 0.5) * Float(h) / Float(f) - 0.5, sx = (Float(x) + 0.5) * Float(w) / Float(f) - 0.5
+                    let y0 = max(0, min(h - 1, Int(sy.rounded(.down)))), x0 = max(0, min(w - 1, Int(sx.rounded(.down))))
+                    let y1 = min(h - 1, y0 + 1), x1 = min(w - 1, x0 + 1)
+                    let fy = max(0, min(1, sy - Float(y0))), fx = max(0, min(1, sx - Float(x0)))
+                    let base = i * h * w
+                    let v = (1 - fy) * ((1 - fx) * images.data[base + y0 * w + x0] + fx * images.data[base + y0 * w + x1])
+                        + fy * ((1 - fx) * images.data[base + y1 * w + x0] + fx * images.data[base + y1 * w + x1])
+                    out[(i * size + y + offset) * size + x + offset] = -0.1 + 1.275 * v / maximum
+                }
+            }
+        }
+        return Tensor(shape: [count, 1, size, size], data: out)
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import ZooCore
+import ZooEngine
+import ZooHDF5
+import ZooWeights
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a network (ending in a softmax) on a named data set with mini-batch SGD; checkpoint every epoch.",
+        discussion: """
+            Data sets: mnist5k (4,000 train / 1,000 test, the fixed split of docs/training.md) and digits \
+            (scikit-learn's 8×8 digits enlarged to 20×20, 1,438 / 359), fetched by tools/fetch-data.sh into \
+            .cache/data (or --cache). Inputs are prepared as LeNet-5 reads them (32×32, background −0.1, ink 1.175). \
+            The output file is rewritten (atomically) after every epoch with the weights and the history so far; \
+            --resume continues an interrupted run from it.
+            """)
+
+    @Argument(help: "A network of the zoo or a definition file (e.g. lenet5-common).") var name: String
+    @Option(help: "mnist5k or digits.") var data: String = "mnist5k"
+    @Option(help: "Folder of the fetched data sets.") var cache: String = ".cache/data"
+    @Option(help: "Passes over the training set.") var epochs: Int = 10
+    @Option(help: "Mini-batch size.") var batch: Int = 32
+    @Option(help: "Learning rate.") var lr: Float = 0.05
+    @Option(help: "Momentum.") var momentum: Float = 0.9
+    @Option(help: "L2 weight decay on kernels.") var weightDecay: Float = 5e-4
+    @Option(help: "Seed of the initial weights and the shuffling.") var seed: UInt64 = 1
+    @Option(help: "Start from these weights instead of random ones.") var from: String?
+    @Option(name: .shortAndLong, help: "The weight file to write (also OUT.csv with the history).") var output: String
+    @Flag(help: "Continue from the epochs already in --output.") var resume = false
+    @Flag(help: "Overwrite an existing --output.") var force = false
+    @Flag(help: "No progress bar.") var quiet = false
+
+    func run() throws {
+        try reporting {
+            guard epochs > 0, batch > 0 else { throw ZooError("--epochs and --batch must be positive") }
+            let network = try Catalogue.network(name)
+            let dataset = try Dataset.load(named: data, cache: cache)
+            let (trainSet, testSet) = dataset.fixedSplit()
+            let field = data == "digits" ? 20 : nil
+            let maximum: Float = data == "digits" ? 16 : 255
+            let trainX = trainSet.lenetInput(field: field, maximum: maximum), testX = testSet.lenetInput(field: field, maximum: maximum)
+            guard Array(trainX.shape.dropFirst()) == network.input.dims else {
+                throw ZooError("`\(network.name)` takes \(network.input), the data set gives \(Shape(Array(trainX.shape.dropFirst())))")
+            }
+            var history: [[Double]] = []   // epoch, train loss, train error, test loss, test error, seconds
+            var model: Model
+            if resume, FileManager.default.fileExists(atPath: output) {
+                let report = try WeightLoader.load(network, from: output)
+                model = report.model
+                let flat = report.attributes["history"]?.doubles ?? []
+                history = stride(from: 0, to: flat.count, by: 6).map { Array(flat[$0..<min($0 + 6, flat.count)]) }
+                print("resuming after epoch \(history.count) of \(output)")
+            } else {
+                if FileManager.default.fileExists(atPath: output) && !force {
+                    throw ZooError("\(output) exists", hint: "--resume continues it, --force starts again")
+                }
+                model = try from.map { try WeightLoader.load(network, from: $0).model } ?? Model.randomlyInitialised(network, seed: seed)
+            }
+            let trainer = Trainer(model: model, optimizer: SGD(learningRate: lr, momentum: momentum, weightDecay: weightDecay))
+            var rng = RandomSource(seed: seed &+ 17)
+            for _ in 0..<history.count { var skip = [Int](0..<trainSet.count); for i in stride(from: skip.count - 1, to: 0, by: -1) { skip.swapAt(i, rng.below(i + 1)) } }
+            print("\(network.name) on \(data): \(trainSet.count) train, \(testSet.count) test; batch \(batch), lr \(lr), momentum \(momentum), weight decay \(weightDecay), seed \(seed)")
+            print("epoch  train loss  train error  test loss  test error  seconds")
+            for h in history { print(Self.line(h)) }
+            let terminal = isatty(STDERR_FILENO) != 0 && !quiet
+            for epoch in (history.count + 1)...max(epochs, history.count + 1) where epoch <= epochs {
+                let started = Date()
+                let train = try trainer.trainEpoch(images: trainX, labels: trainSet.labels, batch: batch, rng: &rng) { done, total in
+                    if terminal { FileHandle.standardError.write(Data("\repoch \(epoch): \(done)/\(total)".utf8)) }
+                }
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                let test = try trainer.evaluate(images: testX, labels: testSet.labels)
+                history.append([Double(epoch), train.loss, train.errorRate, test.loss, test.errorRate, Date().timeIntervalSince(started)])
+                print(Self.line(history.last!))
+                try save(trainer.model, history: history)
+            }
+            print("wrote \(output) and \(csvPath)")
+        }
+    }
+
+    var csvPath: String { (output.hasSuffix(".h5") ? String(output.dropLast(3)) : output) + ".csv" }
+
+    static func line(_ h: [Double]) -> String {
+        String(format: "%5d  %10.4f  %10.2f%%  %9.4f  %9.2f%%  %7.1f", Int(h[0]), h[1], h[2] * 100, h[3], h[4] * 100, h[5])
+    }
+
+    func save(_ model: Model, history: [[Double]]) throws {
+        try WeightWriter.write(model, to: output, overwrite: true, attributes: [
+            "preprocessing_preset": .string("lenet"),
+            "classes": .strings((0...9).map(String.init)),
+            "history": .doubles(history.flatMap { $0 }),
+            "history_columns": .strings(["epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds"]),
+            "training": .string("zoo train \(name) --data \(data) --epochs \(epochs) --batch \(batch) --lr \(lr) --momentum \(momentum) --weight-decay \(weightDecay) --seed \(seed)"),
+        ])
+        try AtomicFile.write(to: csvPath, overwrite: true) { tmp in
+            let text = "epoch,train_loss,train_error,test_loss,test_error,seconds\n"
+                + history.map { h in h.enumerated().map { $0 == 0 ? String(Int($1)) : String($1) }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+            try text.write(toFile: tmp, atomically: false, encoding: .utf8)
+        }
+    }
+}
