@@ -22,8 +22,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product zoo
 
-## run: the demo on shipped data — the zoo, summaries, every paper check, a forward pass, and
-## transfer learning on real photos (scikit-image's textures in Tests/Fixtures/textures).
+## run: the demo on shipped data — the zoo, summaries, every paper check, the shipped LeNet-5
+## (trained by Zoo on real MNIST digits) reading ten held-out digits, and transfer learning on
+## real photos (scikit-image's textures in Tests/Fixtures/textures).
 DEMO := $(shell mktemp -d 2>/dev/null || echo /tmp/zoo-demo)
 run: build
 	$(ZOO) list
@@ -34,8 +35,8 @@ run: build
 	@echo
 	$(ZOO) verify --quiet
 	@echo
-	$(ZOO) weights init lenet5 -o $(DEMO)/lenet5.h5 --seed 1
-	$(ZOO) run lenet5 --weights $(DEMO)/lenet5.h5 --batch 4 --output C5 F6_act OUTPUT
+	$(ZOO) predict lenet5 --weights Weights/lenet5.h5 Tests/Fixtures/mnist/test-digits.npy --top 1
+	$(ZOO) extract lenet5 --weights Weights/lenet5.h5 --layer C5 --pool avg Tests/Fixtures/mnist/test-digits.npy -o $(DEMO)/digits.h5 --quiet
 	@echo
 	$(ZOO) extract resnet18 Tests/Fixtures/textures --layer pool5 -o $(DEMO)/codes.h5 --quiet
 	$(ZOO) fit $(DEMO)/codes.h5 -o $(DEMO)/head.h5

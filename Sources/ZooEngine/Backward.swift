@@ -24,17 +24,16 @@ public struct Backpropagation: Sendable {
         public var inputGradient: [Float]
     }
 
-    /// Forward, mean softmax cross-entropy against `labels`, backward. The network's output layer
-    /// must be a softmax (its input are the logits).
+    /// Forward, the loss against `labels`, backward. A network ending in a softmax is trained with
+    /// cross-entropy (the softmax's input are the logits); one ending in LeNet-5's RBF layer with the
+    /// paper's loss (eq. 9).
     public func lossAndGradients(_ x: Tensor, labels: [Int], threads: Int = 1) throws -> Result {
         let infos = model.layerInfos
-        guard let last = infos.last, case .softmax = last.layer.kind, last.layer.inputs.count == 1 else {
-            throw ZooError("training needs a network ending in a softmax (cross-entropy); `\(model.network.name)` ends in \(infos.last?.layer.kind.typeName ?? "nothing")")
-        }
+        let objective = try OutputLoss(model.network)
         guard labels.count == x.batch else { throw ZooError("\(labels.count) labels for a batch of \(x.batch)") }
         for info in infos {
             switch info.layer.kind {
-            case .batchNorm, .rbf, .localResponseNorm, .padShortcut:
+            case .batchNorm, .localResponseNorm, .padShortcut:
                 throw ZooError("backpropagation through \(info.layer.kind.typeName) is not implemented yet", layer: info.name)
             case .convolution(let c) where c.groups != 1:
                 throw ZooError("backpropagation through grouped convolutions is not implemented yet", layer: info.name)
@@ -45,24 +44,14 @@ public struct Backpropagation: Sendable {
         let acts = try engine.run(x, outputs: infos.map(\.name))
         let networkInput = x.data
         let n = x.batch
-        // Loss and the gradient of the logits: (p − onehot) / N.
-        let probs = acts[last.name]!
-        let classes = last.output.count
+        let last = infos.last!
+        let (loss, errors, dOut) = try objective.evaluate(acts[last.name]!, labels: labels, gradient: true)
         var grads: [String: [Float]] = [:]
-        var dLogits = [Float](repeating: 0, count: n * classes)
-        var loss = 0.0, errors = 0
-        for i in 0..<n {
-            let label = labels[i]
-            guard (0..<classes).contains(label) else { throw ZooError("label \(label) is outside 0..<\(classes)") }
-            let row = Array(probs.data[(i * classes)..<((i + 1) * classes)])
-            loss -= log(max(Double(row[label]), 1e-30))
-            if row.indices.max(by: { row[$0] < row[$1] }) != label { errors += 1 }
-            for c in 0..<classes { dLogits[i * classes + c] = (row[c] - (c == label ? 1 : 0)) / Float(n) }
-        }
-        grads[last.layer.inputs[0]] = dLogits
+        // Cross-entropy's gradient is that of the logits (the softmax's input); eq. 9's, of the RBF output.
+        grads[objective.gradientLayer] = dOut
         var parameterGradients: [String: [String: [Float]]] = [:]
         var inputGradient = [Float](repeating: 0, count: networkInput.count)
-        for info in infos.dropLast().reversed() {
+        for info in infos.reversed() where info.name != last.name || objective.gradientLayer == last.name {
             guard let dy = grads[info.name] else { continue }   // nothing downstream needs it
             let inputName = info.layer.inputs.first
             let source = inputName.map { acts[$0]!.data } ?? networkInput
@@ -143,6 +132,24 @@ public struct Backpropagation: Sendable {
                     accumulate(&grads, name, part)
                     offset += shape.channels * area
                 }
+            case .rbf(let r):
+                // y_u = Σ_j (x_j − w_uj)²: ∂y_u/∂x_j = 2(x_j − w_uj), ∂y_u/∂w_uj = −2(x_j − w_uj).
+                let w = model.parameters[info.name]!["prototypes"]!.data
+                let units = r.units
+                var d = [Float](repeating: 0, count: n * inSize)
+                var dW = [Float](repeating: 0, count: units * inSize)
+                for i in 0..<n {
+                    for u in 0..<units {
+                        let g = dy[i * units + u]
+                        for j in 0..<inSize {
+                            let diff = 2 * (source[i * inSize + j] - w[u * inSize + j]) * g
+                            d[i * inSize + j] += diff
+                            dW[u * inSize + j] -= diff
+                        }
+                    }
+                }
+                if r.trainable { parameterGradients[info.name] = ["prototypes": dW] }
+                dx = d
             case .softmax:
                 // An inner softmax: dx = y ⊙ (dy − Σ dy·y) per sample.
                 let c = info.output.count
@@ -160,7 +167,7 @@ public struct Backpropagation: Sendable {
                 if let name = inputName { accumulate(&grads, name, dx) } else { for i in 0..<dx.count { inputGradient[i] += dx[i] } }
             }
         }
-        return Result(loss: loss / Double(n), errors: errors, gradients: parameterGradients, inputGradient: inputGradient)
+        return Result(loss: loss, errors: errors, gradients: parameterGradients, inputGradient: inputGradient)
     }
 
     private func accumulate(_ grads: inout [String: [Float]], _ name: String, _ g: [Float]) {
@@ -279,4 +286,54 @@ func subsamplingBackward(_ sub: Subsampling, info: LayerInfo, x: [Float], dy: [F
         }
     }
     return (dC, dB, dx)
+}
+
+/// What a network's output is trained against. A softmax output: mean cross-entropy, the gradient
+/// taken at the logits (p − onehot)/N. LeNet-5's RBF output (y_i = squared distances, smaller is
+/// better): the paper's eq. 9, E = mean of y_D + log(e^−j + Σ_i e^−y_i), with j = 1, whose gradient
+/// is (δ_iD − e^−y_i / (e^−j + Σ_k e^−y_k))/N; the predicted class is the smallest y_i.
+public struct OutputLoss: Sendable {
+    public enum Kind: Sendable { case crossEntropy, rbf(j: Double) }
+    public let kind: Kind
+    /// The layer whose output the loss's gradient is taken at.
+    public let gradientLayer: String
+
+    public init(_ network: Network) throws {
+        let last = network.output
+        switch last.kind {
+        case .softmax where last.inputs.count == 1:
+            kind = .crossEntropy
+            gradientLayer = last.inputs[0]
+        case .rbf:
+            kind = .rbf(j: 1)
+            gradientLayer = last.name
+        default:
+            throw ZooError("training needs a network ending in a softmax (cross-entropy) or LeNet-5's RBF layer; `\(network.name)` ends in \(last.kind.typeName)")
+        }
+    }
+
+    /// Mean loss, errors and (optionally) ∂loss/∂(the gradient layer's output) for a batch.
+    public func evaluate(_ output: Tensor, labels: [Int], gradient: Bool) throws -> (Double, Int, [Float]) {
+        let n = labels.count, c = output.count / max(n, 1)
+        var loss = 0.0, errors = 0
+        var d = gradient ? [Float](repeating: 0, count: n * c) : []
+        for i in 0..<n {
+            let label = labels[i]
+            guard (0..<c).contains(label) else { throw ZooError("label \(label) is outside 0..<\(c)") }
+            let row = (0..<c).map { Double(output.data[i * c + $0]) }
+            switch kind {
+            case .crossEntropy:
+                loss -= log(max(row[label], 1e-30))
+                if row.indices.max(by: { row[$0] < row[$1] }) != label { errors += 1 }
+                if gradient { for k in 0..<c { d[i * c + k] = Float((row[k] - (k == label ? 1 : 0)) / Double(n)) } }
+            case .rbf(let j):
+                let m = min(row.min()!, j)          // shift for a stable log-sum-exp
+                let sum = exp(-(j - m)) + row.reduce(0) { $0 + exp(-($1 - m)) }
+                loss += row[label] + (log(sum) - m)
+                if row.indices.min(by: { row[$0] < row[$1] }) != label { errors += 1 }
+                if gradient { for k in 0..<c { d[i * c + k] = Float(((k == label ? 1 : 0) - exp(-(row[k] - m)) / sum) / Double(n)) } }
+            }
+        }
+        return (loss / Double(n), errors, d)
+    }
 }

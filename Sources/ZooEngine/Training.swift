@@ -75,6 +75,7 @@ public final class Trainer {
     /// Loss and error rate without training.
     public func evaluate(images: Tensor, labels: [Int], batch: Int = 256) throws -> EpochResult {
         let engine = try Engine(model: model, threads: threads)
+        let objective = try OutputLoss(model.network)
         let size = images.count / max(images.batch, 1)
         var loss = 0.0, errors = 0
         var start = 0
@@ -82,12 +83,9 @@ public final class Trainer {
             let end = min(start + batch, labels.count)
             let x = Tensor(shape: [end - start] + Array(images.shape.dropFirst()), data: Array(images.data[(start * size)..<(end * size)]))
             let p = try engine.run(x)[model.network.output.name]!
-            let c = p.count / (end - start)
-            for i in 0..<(end - start) {
-                let row = p.data[(i * c)..<((i + 1) * c)]
-                loss -= log(max(Double(row[row.startIndex + labels[start + i]]), 1e-30))
-                if row.indices.max(by: { row[$0] < row[$1] })! - row.startIndex != labels[start + i] { errors += 1 }
-            }
+            let (l, e, _) = try objective.evaluate(p, labels: Array(labels[start..<end]), gradient: false)
+            loss += l * Double(end - start)
+            errors += e
             start = end
         }
         return EpochResult(loss: loss / Double(labels.count), errorRate: Double(errors) / Double(labels.count))

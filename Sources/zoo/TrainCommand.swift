@@ -3,6 +3,7 @@ import Foundation
 import ZooCore
 import ZooEngine
 import ZooHDF5
+import ZooTransfer
 import ZooWeights
 
 struct TrainCommand: ParsableCommand {
@@ -76,11 +77,25 @@ struct TrainCommand: ParsableCommand {
                 print(Self.line(history.last!))
                 try save(trainer.model, history: history)
             }
-            print("wrote \(output) and \(csvPath)")
+            // The confusion matrix on the test set.
+            let engine = try Engine(model: trainer.model)
+            let out = try engine.run(testX)[network.output.name]!
+            let c = out.count / testSet.count
+            let smallest: Bool = { if case .rbf = network.output.kind { return true } else { return false } }()
+            let predicted = (0..<testSet.count).map { i -> Int in
+                let row = Array(out.data[(i * c)..<((i + 1) * c)])
+                return smallest ? row.indices.min { row[$0] < row[$1] }! : row.indices.max { row[$0] < row[$1] }!
+            }
+            let matrix = ConfusionMatrix(classes: testSet.classes, truth: testSet.labels, predicted: predicted)
+            print("test set confusion matrix (rows: true digit):")
+            print(matrix.rendered, terminator: "")
+            print("wrote \(output), \(csvPath) and \(svgPath)")
         }
     }
 
-    var csvPath: String { (output.hasSuffix(".h5") ? String(output.dropLast(3)) : output) + ".csv" }
+    var stem: String { output.hasSuffix(".h5") ? String(output.dropLast(3)) : output }
+    var csvPath: String { stem + ".csv" }
+    var svgPath: String { stem + ".svg" }
 
     static func line(_ h: [Double]) -> String {
         String(format: "%5d  %10.4f  %10.2f%%  %9.4f  %9.2f%%  %7.1f", Int(h[0]), h[1], h[2] * 100, h[3], h[4] * 100, h[5])
@@ -98,6 +113,9 @@ struct TrainCommand: ParsableCommand {
             let text = "epoch,train_loss,train_error,test_loss,test_error,seconds\n"
                 + history.map { h in h.enumerated().map { $0 == 0 ? String(Int($1)) : String($1) }.joined(separator: ",") }.joined(separator: "\n") + "\n"
             try text.write(toFile: tmp, atomically: false, encoding: .utf8)
+        }
+        try AtomicFile.write(to: svgPath, overwrite: true) { tmp in
+            try LearningCurve.svg(history: history, title: "\(name) on \(data): error per epoch").write(toFile: tmp, atomically: false, encoding: .utf8)
         }
     }
 }

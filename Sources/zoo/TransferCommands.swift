@@ -194,10 +194,20 @@ struct PredictCommand: ParsableCommand {
             if classes.isEmpty && outputUnits == 1000 {
                 classes = Catalogue.imageNetClasses
             }
+            // Images, or rows of .npy tensors already prepared as the network reads them.
+            var items: [(String, Tensor)] = []
             for path in images {
-                let image: Image
-                do { image = try Image(contentsOf: path) } catch { printError("zoo: skipped \(path): \(error)"); continue }
-                let x = prep.batch([image])
+                if path.hasSuffix(".npy") {
+                    let t = try NPY.read(path)
+                    let rows = t.shape.count == model.network.input.rank + 1 ? t.shape[0] : 1
+                    let size = model.network.input.count
+                    guard t.count == rows * size else { throw ZooError("\(path): shape \(t.shape); `\(model.network.name)` takes [N, \(model.network.input)]") }
+                    for r in 0..<rows { items.append(("\(path)#\(r)", Tensor(shape: [1] + model.network.input.dims, data: Array(t.data[(r * size)..<((r + 1) * size)])))) }
+                } else {
+                    do { items.append((path, prep.batch([try Image(contentsOf: path)]))) } catch { printError("zoo: skipped \(path): \(error)") }
+                }
+            }
+            for (path, x) in items {
                 var probabilities: [Float]
                 if let loadedHead {
                     let out = try engine.run(x, outputs: [loadedHead.layer])[loadedHead.layer]!
@@ -207,6 +217,11 @@ struct PredictCommand: ParsableCommand {
                 } else {
                     let out = try engine.run(x)[model.network.output.name]!
                     probabilities = out.data
+                    if case .rbf = model.network.output.kind {
+                        // LeNet-5's RBF outputs are distances: the paper's eq. 9 turns them into
+                        // probabilities as softmax(−y).
+                        probabilities = probabilities.map { -$0 }
+                    }
                     if case .softmax = model.network.output.kind {} else {
                         let m = probabilities.max()!
                         let e = probabilities.map { expf($0 - m) }

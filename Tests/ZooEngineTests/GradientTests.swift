@@ -12,9 +12,8 @@ struct GradientTests {
     }
 
     static func loss(_ model: Model, _ x: Tensor, _ labels: [Int]) throws -> Double {
-        let p = try Engine(model: model, threads: 1, foldBatchNorm: false).run(x)[model.network.output.name]!
-        let c = p.count / x.batch
-        return (0..<x.batch).reduce(0.0) { $0 - log(Double(p.data[$1 * c + labels[$1]])) } / Double(x.batch)
+        let out = try Engine(model: model, threads: 1, foldBatchNorm: false).run(x)[model.network.output.name]!
+        return try OutputLoss(model.network).evaluate(out, labels: labels, gradient: false).0
     }
 
     static func check(_ yaml: String, input: [Int], seed: UInt64) throws {
@@ -118,6 +117,23 @@ struct GradientTests {
               - {name: fc, type: dense, units: 3}
               - {name: prob, type: softmax}
             """, input: [2, 3, 8, 8], seed: 2)
+    }
+
+    /// The paper's LeNet-5 pieces end to end: the RBF output with eq. 9's loss (trainable
+    /// prototypes here, so their gradient is checked too).
+    @Test func rbfOutputWithThePapersLoss() throws {
+        try Self.check("""
+            name: r
+            input: [2, 6, 6]
+            layers:
+              - {name: C, type: conv, filters: 3, kernel: 3, connections: [[0], [1], [0, 1]]}
+              - {name: S, type: subsample, kernel: 2}
+              - {name: act, type: scaled_tanh}
+              - {name: flatten, type: flatten}
+              - {name: F, type: dense, units: 5}
+              - {name: act2, type: scaled_tanh}
+              - {name: OUTPUT, type: rbf, units: 4, trainable: true}
+            """, input: [3, 2, 6, 6], seed: 6)
     }
 
     @Test func branchesJoinByConcatAndAdd() throws {

@@ -127,3 +127,24 @@ struct WeightLoaderTests {
         #expect(WeightReaders.kerasRole("bn/moving_mean:0", layer: "bn") == "moving_mean")
     }
 }
+
+/// The weights Zoo ships (trained by `zoo train` on 4,000 real MNIST digits) classify real held-out
+/// digits (Tests/Fixtures/mnist, made by tools/make_mnist_sample.py).
+struct ShippedWeightsTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(arguments: ["lenet5-common", "lenet5"])
+    func shippedLeNetReadsDigits(_ name: String) throws {
+        let report = try WeightLoader.load(Catalogue.network(name), from: Self.root.appendingPathComponent("Weights/\(name).h5").path)
+        #expect(report.attributes["preprocessing_preset"] == .string("lenet"))
+        #expect(report.attributes["history"]?.doubles?.count == 20 * 6)
+        let digits = try NPY.read(Self.root.appendingPathComponent("Tests/Fixtures/mnist/test-digits.npy").path)
+        let out = try Engine(model: report.model).run(digits)[report.model.network.output.name]!
+        let rbf = name == "lenet5"   // distances: the smallest wins
+        let predicted = (0..<10).map { i -> Int in
+            let row = Array(out.data[(i * 10)..<((i + 1) * 10)])
+            return rbf ? row.indices.min { row[$0] < row[$1] }! : row.indices.max { row[$0] < row[$1] }!
+        }
+        #expect(zip(predicted, 0..<10).filter { $0 == $1 }.count >= 9, "predicted \(predicted)")
+    }
+}
