@@ -36,6 +36,8 @@ public final class Trainer {
     public private(set) var model: Model
     public var optimizer: SGD
     public let threads: Int
+    /// Layers whose parameters stay as they are (fine-tuning with a frozen feature extractor).
+    public var frozen: Set<String> = []
 
     public struct EpochResult: Sendable {
         public var loss: Double
@@ -64,7 +66,7 @@ public final class Trainer {
             let result = try Backpropagation(model: model).lossAndGradients(x, labels: idx.map { labels[$0] }, threads: threads)
             loss += result.loss * Double(idx.count)
             errors += result.errors
-            optimizer.step(&parameters, result.gradients)
+            optimizer.step(&parameters, result.gradients.filter { !frozen.contains($0.key) })
             model = try Model(network: model.network, parameters: parameters)
             start += batch
             progress(min(start, n), n)

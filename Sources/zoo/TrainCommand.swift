@@ -28,6 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "L2 weight decay on kernels.") var weightDecay: Float = 5e-4
     @Option(help: "Seed of the initial weights and the shuffling.") var seed: UInt64 = 1
     @Option(help: "Start from these weights instead of random ones.") var from: String?
+    @Option(help: "Keep the parameters of every layer up to and including this one fixed (fine-tuning the rest).") var freeze: String?
     @Option(name: .shortAndLong, help: "The weight file to write (also OUT.csv with the history).") var output: String
     @Flag(help: "Continue from the epochs already in --output.") var resume = false
     @Flag(help: "Overwrite an existing --output.") var force = false
@@ -60,6 +61,13 @@ struct TrainCommand: ParsableCommand {
                 model = try from.map { try WeightLoader.load(network, from: $0).model } ?? Model.randomlyInitialised(network, seed: seed)
             }
             let trainer = Trainer(model: model, optimizer: SGD(learningRate: lr, momentum: momentum, weightDecay: weightDecay))
+            if let freeze {
+                guard let last = network.resolve(freeze), let upto = network.position(of: last) else {
+                    throw ZooError("--freeze: `\(freeze)` is not a layer of `\(network.name)`")
+                }
+                trainer.frozen = Set(network.layers[...upto].map(\.name))
+                print("frozen: \(network.layers[...upto].filter { $0.kind.hasParameters }.map(\.name).joined(separator: ", "))")
+            }
             var rng = RandomSource(seed: seed &+ 17)
             for _ in 0..<history.count { var skip = [Int](0..<trainSet.count); for i in stride(from: skip.count - 1, to: 0, by: -1) { skip.swapAt(i, rng.below(i + 1)) } }
             print("\(network.name) on \(data): \(trainSet.count) train, \(testSet.count) test; batch \(batch), lr \(lr), momentum \(momentum), weight decay \(weightDecay), seed \(seed)")

@@ -38,7 +38,10 @@ struct ExtractCommand: ParsableCommand {
             """)
 
     @Argument(help: "A network of the zoo or a definition file.") var name: String
-    @Argument(help: "Images, folders or lists of paths.") var inputs: [String]
+    @Argument(help: "Images, folders, lists of paths or .npy tensors.") var inputs: [String] = []
+    @Option(help: "Instead of INPUTS: a named data set (mnist5k, digits; tools/fetch-data.sh), prepared as LeNet-5 reads it, with its labels.")
+    var data: String?
+    @Option(help: "Folder of the fetched data sets.") var cache: String = ".cache/data"
     @Option(help: "A weight file (default: seeded random weights).") var weights: String?
     @Option(name: .customLong("layer"), parsing: .upToNextOption, help: "Layers to extract (e.g. fc7).") var layers: [String] = []
     @Option(help: "none, avg or max: turn a feature map into one value per channel.") var pool: Extraction.Pooling = .none
@@ -61,7 +64,21 @@ struct ExtractCommand: ParsableCommand {
             guard ["h5", "npy", "csv"].contains(format) else { throw ZooError("--format must be h5, npy or csv") }
             let (model, attributes) = try loadForTransfer(name, weights: weights, seed: seed)
             let chosen = layers.isEmpty ? [model.network.output.name] : layers
-            let list = try InputList.collect(inputs).shard(parts[0], of: parts[1])
+            var list: InputList
+            if let data {
+                // A named data set: its prepared inputs as one .npy beside the output, with labels.
+                let set = try Dataset.load(named: data, cache: cache)
+                let x = set.lenetInput(field: data == "digits" ? 20 : nil, maximum: data == "digits" ? 16 : 255)
+                let npy = output + ".inputs.npy"
+                try NPY.write(x, to: npy, overwrite: true)
+                list = try InputList.collect([npy])
+                list.labels = set.labels
+                list.classes = set.classes
+            } else {
+                guard !inputs.isEmpty else { throw ZooError("give images, folders, lists or .npy files, or --data NAME") }
+                list = try InputList.collect(inputs)
+            }
+            list = try list.shard(parts[0], of: parts[1])
             var job = Extraction(model: model, weightsPath: weights, layers: chosen,
                                  preprocessing: try ZooCommand.preprocessingFor(model, attributes, preprocessing))
             job.pooling = pool
