@@ -16,7 +16,9 @@ public final class Engine: @unchecked Sendable {
     let index: [String: Int]
     /// For each layer, the steps that read it.
     let consumers: [[Int]]
-    private let lock = NSLock()
+    /// OpenBLAS's thread count is process-wide: one run at a time, so that every run computes with the
+    /// thread count its engine was made with (and gives the same numbers every time).
+    private static let lock = NSLock()
 
     /// What one layer does, prepared.
     enum Operation {
@@ -130,8 +132,8 @@ public final class Engine: @unchecked Sendable {
             }
             wanted[i] = name
         }
-        lock.lock()
-        defer { lock.unlock() }
+        Engine.lock.lock()
+        defer { Engine.lock.unlock() }
         openblas_set_num_threads(Int32(threads))
         return try execute(input, wanted: wanted)
     }
