@@ -53,6 +53,14 @@ extension Model {
     }
 }
 
+extension Tensor {
+    /// Standard-normal values of `shape`, seeded (a stand-in input for runs and benchmarks).
+    public static func randomNormal(shape: [Int], seed: UInt64) -> Tensor {
+        var rng = RandomSource(seed: seed)
+        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal()) })
+    }
+}
+
 /// A small, portable, seeded generator: SplitMix64 for bits, Box–Muller for normals.
 public struct RandomSource: Sendable {
     private var state: UInt64

@@ -23,9 +23,7 @@ struct BenchCommand: ParsableCommand {
             let summary = try Summary(network)
             let model = try Model.randomlyInitialised(network, seed: 1)
             let engine = try Engine(model: model, threads: threads)
-            var rng = RandomSource(seed: 2)
-            let shape = [batch] + network.input.dims
-            let x = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal()) })
+            let x = Tensor.randomNormal(shape: [batch] + network.input.dims, seed: 2)
             let outputs = output.map { [$0] } ?? []
             for _ in 0..<warmup { _ = try engine.run(x, outputs: outputs) }
             var times: [Double] = []

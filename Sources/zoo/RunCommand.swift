@@ -33,9 +33,7 @@ struct RunCommand: ParsableCommand {
             let x: Tensor
             if input == "random" {
                 guard batch > 0 else { throw ZooError("--batch must be positive") }
-                var rng = RandomSource(seed: seed &+ 1)
-                let shape = [batch] + network.input.dims
-                x = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal()) })
+                x = Tensor.randomNormal(shape: [batch] + network.input.dims, seed: seed &+ 1)
             } else {
                 var t = try NPY.read(input)
                 if t.shape == network.input.dims { t = Tensor(shape: [1] + t.shape, data: t.data) }
