@@ -30,6 +30,48 @@ public struct SGD: Sendable {
     }
 }
 
+/// The learning rate of each pass (epoch, counted from 1), as a multiple of the base rate.
+public enum LearningRateSchedule: Sendable, Equatable {
+    case constant
+    /// × factor every `every` passes.
+    case step(every: Int, factor: Float)
+    /// LeNet-5's per-pass schedule as LeCun et al. (1998) describe its training (not in papers.md,
+    /// so unchecked there): 0.0005 for 2 passes, 0.0002 for
+    /// the next 3, 0.0001 for 3, 0.00005 for 4, then 0.00001 — here as fractions of the first rate
+    /// (1, 0.4, 0.2, 0.1, 0.02), since Zoo's SGD has no per-parameter Levenberg–Marquardt step.
+    case paper
+
+    public func multiplier(epoch: Int) -> Float {
+        switch self {
+        case .constant: return 1
+        case .step(let every, let factor): return powf(factor, Float((epoch - 1) / max(every, 1)))
+        case .paper:
+            switch epoch {
+            case ...2: return 1
+            case 3...5: return 0.4
+            case 6...8: return 0.2
+            case 9...12: return 0.1
+            default: return 0.02
+            }
+        }
+    }
+
+    /// `constant`, `paper`, or `step:N:F`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":")
+        switch parts.first {
+        case "constant": self = .constant
+        case "paper": self = .paper
+        case "step" where parts.count == 3:
+            guard let n = Int(parts[1]), n > 0, let f = Float(parts[2]), f > 0 else {
+                throw ZooError("--schedule step:N:F needs a positive pass count and factor, got `\(text)`")
+            }
+            self = .step(every: n, factor: f)
+        default: throw ZooError("--schedule must be constant, paper or step:N:F (e.g. step:5:0.5), got `\(text)`")
+        }
+    }
+}
+
 /// Trains a model on labelled tensors: seeded shuffling, mini-batches, one optimiser step per
 /// batch. The same seed gives the same weights bit for bit on the same machine (one thread).
 public final class Trainer {

@@ -23,7 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder of the fetched data sets.") var cache: String = ".cache/data"
     @Option(help: "Passes over the training set.") var epochs: Int = 10
     @Option(help: "Mini-batch size.") var batch: Int = 32
-    @Option(help: "Learning rate.") var lr: Float = 0.05
+    @Option(help: "Learning rate (of the first pass).") var lr: Float = 0.05
+    @Option(help: "constant, paper (LeNet-5's per-pass schedule) or step:N:F (× F every N passes).") var schedule: String = "constant"
     @Option(help: "Momentum.") var momentum: Float = 0.9
     @Option(help: "L2 weight decay on kernels.") var weightDecay: Float = 5e-4
     @Option(help: "Seed of the initial weights and the shuffling.") var seed: UInt64 = 1
@@ -73,9 +74,11 @@ struct TrainCommand: ParsableCommand {
             print("\(network.name) on \(data): \(trainSet.count) train, \(testSet.count) test; batch \(batch), lr \(lr), momentum \(momentum), weight decay \(weightDecay), seed \(seed)")
             print("epoch  train loss  train error  test loss  test error  seconds")
             for h in history { print(Self.line(h)) }
+            let plan = try LearningRateSchedule(parsing: schedule)
             let terminal = isatty(STDERR_FILENO) != 0 && !quiet
             for epoch in (history.count + 1)...max(epochs, history.count + 1) where epoch <= epochs {
                 let started = Date()
+                trainer.optimizer.learningRate = lr * plan.multiplier(epoch: epoch)
                 let train = try trainer.trainEpoch(images: trainX, labels: trainSet.labels, batch: batch, rng: &rng) { done, total in
                     if terminal { FileHandle.standardError.write(Data("\repoch \(epoch): \(done)/\(total)".utf8)) }
                 }
@@ -115,7 +118,7 @@ struct TrainCommand: ParsableCommand {
             "classes": .strings((0...9).map(String.init)),
             "history": .doubles(history.flatMap { $0 }),
             "history_columns": .strings(["epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds"]),
-            "training": .string("zoo train \(name) --data \(data) --epochs \(epochs) --batch \(batch) --lr \(lr) --momentum \(momentum) --weight-decay \(weightDecay) --seed \(seed)"),
+            "training": .string("zoo train \(name) --data \(data) --epochs \(epochs) --batch \(batch) --lr \(lr) --schedule \(schedule) --momentum \(momentum) --weight-decay \(weightDecay) --seed \(seed)"),
         ])
         try AtomicFile.write(to: csvPath, overwrite: true) { tmp in
             let text = "epoch,train_loss,train_error,test_loss,test_error,seconds\n"

@@ -63,3 +63,15 @@ struct TrainingTests {
         #expect(abs(t[0, 0, 10, 25] - (-0.1)) < 1e-6)
     }
 }
+
+struct ScheduleTests {
+    @Test func schedules() throws {
+        #expect(try LearningRateSchedule(parsing: "constant").multiplier(epoch: 30) == 1)
+        let step = try LearningRateSchedule(parsing: "step:5:0.5")
+        #expect([1, 5, 6, 10, 11].map { step.multiplier(epoch: $0) } == [1, 1, 0.5, 0.5, 0.25])
+        let paper = LearningRateSchedule.paper
+        #expect([1, 2, 3, 5, 6, 8, 9, 12, 13, 20].map { paper.multiplier(epoch: $0) } == [1, 1, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.02, 0.02])
+        #expect(throws: ZooError.self) { try LearningRateSchedule(parsing: "step:0:0.5") }
+        #expect(throws: ZooError.self) { try LearningRateSchedule(parsing: "cosine") }
+    }
+}
