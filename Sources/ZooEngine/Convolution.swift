@@ -18,8 +18,8 @@ struct ConvolutionKernel: @unchecked Sendable {
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
     /// The im2col matrix is built a band of output rows at a time, so that the workspace stays
-    /// under about 16 MiB (VGG-16's conv1_2 would need 110 MiB at once).
-    static let workspaceLimit = 4 << 20
+    /// under about 32 MiB (VGG-16's conv1_2 would need 110 MiB at once).
+    static let workspaceLimit = 8 << 20
     var rowsPerBand: Int { max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, columnRows * outWidth))) }
     var workspaceSize: Int { isPointwise ? 0 : columnRows * rowsPerBand * outWidth }
 

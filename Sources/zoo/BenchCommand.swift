@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 2
     @Option(help: "Output layer (default: the network's output).") var output: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Also time every convolution (one image) against bare SGEMM calls of its shapes.") var gemm = false
 
     func run() throws {
         try reporting {
@@ -47,6 +48,15 @@ struct BenchCommand: ParsableCommand {
                 print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs")
                 print(String(format: "  median %.2f ms per batch (min %.2f), %.1f images/s, %.1f GFLOP/s", median, times[0], imagesPerSecond, gflops))
                 print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
+                if gemm {
+                    let rows = GEMMComparison.measure(engine)
+                    print("  convolution      M      N      K   layer ms   sgemm ms  sgemm/layer")
+                    for r in rows {
+                        print(String(format: "  %-12@ %6d %6d %6d %10.2f %10.2f %11.0f%%", r.layer as NSString, r.m, r.n, r.k, r.layerMilliseconds, r.gemmMilliseconds, r.fraction * 100))
+                    }
+                    let layer = rows.reduce(0) { $0 + $1.layerMilliseconds }, sgemm = rows.reduce(0) { $0 + $1.gemmMilliseconds }
+                    print(String(format: "  all convolutions: %.1f ms, their SGEMMs alone %.1f ms: %.0f%% of SGEMM's speed", layer, sgemm, sgemm / layer * 100))
+                }
             }
         }
     }

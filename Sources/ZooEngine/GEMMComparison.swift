@@ -1,0 +1,50 @@
+import CBLAS
+import Foundation
+import ZooCore
+
+/// How close each convolution gets to OpenBLAS's SGEMM on the GEMM shapes it calls: the layer alone
+/// (im2col + GEMM + bias/ReLU, one image) against bare `cblas_sgemm` calls with the same M, N, K.
+public struct GEMMComparison: Sendable {
+    public struct Row: Sendable {
+        public var layer: String
+        public var m: Int, n: Int, k: Int
+        public var layerMilliseconds: Double
+        public var gemmMilliseconds: Double
+        public var fraction: Double { gemmMilliseconds / layerMilliseconds }
+    }
+
+    /// Times every convolution of `engine` (median of `runs`) and the SGEMM of its shapes.
+    public static func measure(_ engine: Engine, runs: Int = 5) -> [Row] {
+        openblas_set_num_threads(Int32(engine.threads))
+        var rows: [Row] = []
+        for step in engine.steps {
+            guard case .convolution(let raw, _, _) = step.operation else { continue }
+            let input = Buffer(count: raw.inChannels * raw.height * raw.width)
+            for i in 0..<input.count { input.pointer[i] = Float(i % 7) - 3 }
+            let output = Buffer(count: raw.filters * raw.outHeight * raw.outWidth)
+            let workspace = Buffer(count: max(raw.workspaceSize, 1))
+            func median(_ body: () -> Void) -> Double {
+                body()
+                var t: [Double] = []
+                for _ in 0..<runs {
+                    let s = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    t.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+                }
+                return t.sorted()[t.count / 2]
+            }
+            let layer = median { raw.run(input.pointer, output.pointer, workspace: workspace.pointer) }
+            let m = raw.filters / raw.groups, k = raw.columnRows, n = raw.outHeight * raw.outWidth
+            let a = Buffer(count: m * k), b = Buffer(count: k * n), c = Buffer(count: m * n)
+            for i in 0..<a.count { a.pointer[i] = 0.01 }
+            for i in 0..<b.count { b.pointer[i] = 0.02 }
+            let gemm = median {
+                for _ in 0..<raw.groups {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+                }
+            }
+            rows.append(Row(layer: step.name, m: m, n: n, k: k, layerMilliseconds: layer, gemmMilliseconds: gemm))
+        }
+        return rows
+    }
+}
