@@ -49,6 +49,7 @@ public struct Backpropagation: Sendable {
         var grads: [String: [Float]] = [:]
         // Cross-entropy's gradient is that of the logits (the softmax's input); eq. 9's, of the RBF output.
         grads[objective.gradientLayer] = dOut
+        return try Engine.exclusive(threads: threads) {
         var parameterGradients: [String: [String: [Float]]] = [:]
         var inputGradient = [Float](repeating: 0, count: networkInput.count)
         for info in infos.reversed() where info.name != last.name || objective.gradientLayer == last.name {
@@ -168,6 +169,7 @@ public struct Backpropagation: Sendable {
             }
         }
         return Result(loss: loss, errors: errors, gradients: parameterGradients, inputGradient: inputGradient)
+        }
     }
 
     private func accumulate(_ grads: inout [String: [Float]], _ name: String, _ g: [Float]) {

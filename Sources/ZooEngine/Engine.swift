@@ -16,9 +16,18 @@ public final class Engine: @unchecked Sendable {
     let index: [String: Int]
     /// For each layer, the steps that read it.
     let consumers: [[Int]]
-    /// OpenBLAS's thread count is process-wide: one run at a time, so that every run computes with the
-    /// thread count its engine was made with (and gives the same numbers every time).
+    /// OpenBLAS's thread count is process-wide, and changing it while another thread is inside a BLAS
+    /// call gives wrong results: every use of BLAS holds this lock (one run at a time, each with the
+    /// thread count it asked for).
     private static let lock = NSLock()
+
+    /// Runs `body` holding the BLAS lock, with OpenBLAS set to `threads` threads.
+    static func exclusive<T>(threads: Int, _ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        openblas_set_num_threads(Int32(threads))
+        return try body()
+    }
 
     /// What one layer does, prepared.
     enum Operation {
@@ -234,25 +243,10 @@ public final class Engine: @unchecked Sendable {
         case .convolution(let raw, let foldedKernel, _):
             var kernel = folded ? foldedKernel! : raw
             kernel.relu = fuseRelu
-            if batch > 1 && threads > 1 {
-                // Images in parallel, one BLAS thread each (every stage of the convolution — im2col,
-                // GEMM, bias, ReLU — then runs on all cores), each worker with its own band workspace.
-                let workers = min(threads, batch), per = kernel.workspaceSize
-                let bands = Buffer(count: per * workers)
-                let k = kernel
-                openblas_set_num_threads(1)
-                DispatchQueue.concurrentPerform(iterations: workers) { t in
-                    var n = t
-                    while n < batch {
-                        k.run(xs.pointer + n * inCount, ys.pointer + n * outSize, workspace: per > 0 ? bands.pointer + t * per : nil)
-                        n += workers
-                    }
-                }
-                openblas_set_num_threads(Int32(threads))
-            } else {
-                for n in 0..<batch {
-                    kernel.run(x + n * inCount, y + n * outSize, workspace: workspace.count > 0 ? workspace.pointer : nil)
-                }
+            // One image at a time, OpenBLAS threading each GEMM. (Calling SGEMM from several threads
+            // at once corrupted results now and then with Debian's OpenBLAS 0.3.21: don't.)
+            for n in 0..<batch {
+                kernel.run(x + n * inCount, y + n * outSize, workspace: workspace.count > 0 ? workspace.pointer : nil)
             }
         case .pool(let p):
             if batch == 1 && threads > 1 {

@@ -15,7 +15,10 @@ public struct GEMMComparison: Sendable {
 
     /// Times every convolution of `engine` (median of `runs`) and the SGEMM of its shapes.
     public static func measure(_ engine: Engine, runs: Int = 5) -> [Row] {
-        openblas_set_num_threads(Int32(engine.threads))
+        Engine.exclusive(threads: engine.threads) { measureLocked(engine, runs: runs) }
+    }
+
+    private static func measureLocked(_ engine: Engine, runs: Int) -> [Row] {
         var rows: [Row] = []
         for step in engine.steps {
             guard case .convolution(let raw, _, _) = step.operation else { continue }

@@ -31,7 +31,7 @@ struct GradientTests {
         let labels = (0..<input[0]).map { $0 % classes }
         let result = try Backpropagation(model: model).lossAndGradients(x, labels: labels)
         #expect(abs(result.loss - (try loss(model, x, labels))) < 1e-5)
-        let eps: Float = 2e-3   // small enough not to cross a max or ReLU switch, large enough for Float32
+        let eps: Float = 1e-2   // these networks are smooth (kinks are checked in maxPoolRoutesToTheMaximum): O(eps²) truncation, little Float32 noise
         for (layer, tensors) in model.parameters {
             for (name, t) in tensors {
                 guard let analytic = result.gradients[layer]?[name] else {
@@ -54,13 +54,14 @@ struct GradientTests {
         }
     }
 
-    /// Max pooling has kinks where two values of a window tie: checked through the input gradient
-    /// on an input whose values are at least 0.05 apart, with steps of 0.01.
+    /// Max pooling and ReLU have kinks (ties, zero): checked through the input gradient on an input
+    /// whose values are at least 0.05 apart and 0.025 away from zero, with steps of 0.01.
     @Test func maxPoolRoutesToTheMaximum() throws {
         let network = try Self.network("""
             name: m
             input: [2, 4, 4]
             layers:
+              - {name: r, type: relu}
               - {name: pool, type: maxpool, kernel: 3, stride: 1, padding: 1}
               - {name: pool2, type: maxpool, kernel: 2}
               - {name: flatten, type: flatten}
@@ -69,7 +70,7 @@ struct GradientTests {
             """)
         let model = try Model.randomlyInitialised(network, seed: 4)
         var rng = RandomSource(seed: 5)
-        var values = (0..<64).map { Float($0) * 0.05 }
+        var values = (0..<64).map { Float($0) * 0.05 - 1.575 }
         for i in stride(from: 63, to: 0, by: -1) { values.swapAt(i, rng.below(i + 1)) }
         let x = Tensor(shape: [2, 2, 4, 4], data: values)
         let labels = [0, 2]
@@ -84,7 +85,7 @@ struct GradientTests {
         let diff = zip(analytic, numeric).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
         let scale = numeric.map { $0 * $0 }.reduce(0, +).squareRoot()
         #expect(diff / scale <= 1e-3, "input gradient through max pooling: relative error \(diff / scale)")
-        #expect(analytic.filter { $0 != 0 }.count < 64, "only the maxima receive gradient")
+        #expect(analytic.filter { $0 != 0 }.count < 32, "only positive maxima receive gradient")
     }
 
     @Test func convolutionTanhAvgPoolDense() throws {
@@ -112,7 +113,7 @@ struct GradientTests {
               - {name: S, type: subsample, kernel: 2}
               - {name: act, type: scaled_tanh}
               - {name: P, type: avgpool, kernel: 3, stride: 1, padding: 1, count_include_pad: false}
-              - {name: r, type: relu}
+              - {name: r, type: sigmoid}
               - {name: flatten, type: flatten}
               - {name: fc, type: dense, units: 3}
               - {name: prob, type: softmax}
