@@ -11,6 +11,7 @@
   hand-made big-endian ("MM") APP1 segment; expected = Pillow's decoded pixels turned upright.
 - Pillow's resize(..., BILINEAR, reducing_gap=None) of a 32×24 RGB image: a shrink to 10×7, a
   strong shrink to 3×2, a one-axis shrink to 13×24 and an enlargement to 50×40.
+- The eight EXIF orientations applied by Pillow to a 3×2 image (the reference for `oriented`).
 - Bad files: truncated PNG and JPEG, a PNG with a damaged IDAT (CRC mismatch), a JPEG whose
   frame header is garbage, a text file named .png, an empty .jpg, a GIF named .jpg.
 
@@ -136,7 +137,7 @@ assert (np.asarray(Image.open(path("interlaced.png")).convert("RGB")) == inter).
 
 palt = Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
 palt.save(path("palette-transparent.png"), transparency=1)
-record("palette-transparent.png", palt.convert("RGBA"))
+record("palette-transparent.png", Image.open(path("palette-transparent.png")).convert("RGBA"))
 
 stored3 = rng.integers(0, 256, (6, 10, 3), dtype=np.uint8)
 exif = Image.Exif()
@@ -168,6 +169,15 @@ sof = jpg.index(b"\xff\xc0")
 jpg[sof + 4: sof + 19] = b"\x00" * 15                                   # frame header: 0 lines, 0 columns…
 open(path("corrupt.jpg"), "wb").write(bytes(jpg))
 open(path("animation.jpg"), "wb").write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+# The eight EXIF orientations of a 3×2 grey image (values 0…5), turned upright by Pillow's own
+# mapping (ImageOps.exif_transpose): the reference for Image.oriented(_:).
+small = Image.fromarray(np.arange(6, dtype=np.uint8).reshape(2, 3))
+transposes = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
+              7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+for o, t in transposes.items():
+    record(f"orientation-{o}", small if t is None else small.transpose(t))
 
 with open(path("expected.json"), "w") as f:
     json.dump(expected, f)

@@ -1,64 +1,63 @@
 import Foundation
 import ZooCore
 
-/// A decoded 8-bit image: `height × width × channels` values, interleaved (HWC), channels 1 (grey),
-/// 3 (RGB) or 4 (RGBA).
+/// A decoded 8-bit image: `height × width × channels` bytes, interleaved (HWC, row-major, top row
+/// first), with 1 (grey), 3 (RGB) or 4 (RGBA) channels. `FloatImage` is the same layout in Float.
 public struct Image: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var channels: Int
+    /// `pixels[(y · width + x) · channels + c]`.
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-        precondition(pixels.count == width * height * channels)
+        precondition(width > 0 && height > 0 && channels > 0 && pixels.count == width * height * channels,
+                     "Image: \(pixels.count) values for \(width)×\(height)×\(channels)")
         self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
     }
 
+    /// The value of channel `c` at column `x`, row `y`.
     public subscript(x: Int, y: Int, c: Int) -> UInt8 { pixels[(y * width + x) * channels + c] }
 
-    /// Reads and decodes a PNG or JPEG file (detected from its first bytes, not its name). JPEGs
-    /// are turned upright according to their EXIF orientation.
-    public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ZooError("\(path): cannot read the file")
+    /// Reads and decodes a PNG or JPEG file, recognised by its first bytes, not its name. JPEGs are
+    /// turned upright by their EXIF orientation unless `applyingOrientation` is false.
+    ///
+    /// Throws a `ZooError` naming `path` and the cause for a missing, empty, unknown, truncated or
+    /// damaged file.
+    public init(contentsOf path: String, applyingOrientation: Bool = true) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ZooError("\(path): cannot read the file (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
         }
-        try self.init(data: data, name: path)
+        try self.init(data: data, name: path, applyingOrientation: applyingOrientation)
     }
 
-    public init(data: Data, name: String = "<image>") throws {
-        let bytes = [UInt8](data)
-        guard !bytes.isEmpty else { throw ZooError("\(name): the file is empty") }
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+    /// Decodes PNG or JPEG bytes; `name` is what error messages call them.
+    public init(data: Data, name: String = "<image>", applyingOrientation: Bool = true) throws {
+        try self.init(bytes: [UInt8](data), name: name, applyingOrientation: applyingOrientation)
+    }
+
+    /// Decodes PNG or JPEG bytes; `name` is what error messages call them.
+    public init(bytes: [UInt8], name: String = "<image>", applyingOrientation: Bool = true) throws {
+        guard !bytes.isEmpty else { throw ZooError("\(name): the file is empty (0 bytes)") }
+        switch ImageFormat.detect(bytes) {
+        case .png:
             self = try PNGDecoder.decode(bytes, name: name)
-        } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            self = try JPEGDecoder.decode(bytes, name: name).oriented(JPEGDecoder.exifOrientation(bytes))
-        } else {
-            throw ZooError("\(name): not a PNG or JPEG image (unrecognised first bytes \(bytes.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")))")
+        case .jpeg:
+            let image = try JPEGDecoder.decode(bytes, name: name)
+            self = applyingOrientation ? image.oriented(EXIFOrientation.orientation(inJPEG: bytes) ?? 1) : image
+        case let other?:
+            throw ZooError("\(name): a \(other.rawValue.uppercased()) image; Zoo decodes PNG and JPEG only: convert it first")
+        case nil:
+            let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw ZooError("\(name): not a PNG or JPEG image (its first bytes are \(head); PNG starts 89 50 4e 47, JPEG ff d8 ff)")
         }
     }
 
-    /// The image turned upright for an EXIF orientation 1…8.
-    public func oriented(_ orientation: Int) -> Image {
-        guard (2...8).contains(orientation) else { return self }
-        let swap = orientation >= 5
-        let (w, h) = swap ? (height, width) : (width, height)
-        var out = [UInt8](repeating: 0, count: pixels.count)
-        for y in 0..<h {
-            for x in 0..<w {
-                // (x, y) in the upright image ← (sx, sy) in the stored one.
-                let (sx, sy): (Int, Int)
-                switch orientation {
-                case 2: (sx, sy) = (width - 1 - x, y)
-                case 3: (sx, sy) = (width - 1 - x, height - 1 - y)
-                case 4: (sx, sy) = (x, height - 1 - y)
-                case 5: (sx, sy) = (y, x)
-                case 6: (sx, sy) = (y, height - 1 - x)
-                case 7: (sx, sy) = (width - 1 - y, height - 1 - x)
-                default: (sx, sy) = (width - 1 - y, x)   // 8
-                }
-                for c in 0..<channels { out[(y * w + x) * channels + c] = pixels[(sy * width + sx) * channels + c] }
-            }
+    /// Refuses sizes no real photo has (over 2^28 pixels, 1 GiB as RGBA) before allocating.
+    static func checkSize(width: Int, height: Int, channels: Int, name: String, format: String) throws {
+        guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20, width * height <= 1 << 28 else {
+            throw ZooError("\(name): implausible \(format) size \(width)×\(height) (Zoo accepts up to 2^28 pixels)")
         }
-        return Image(width: w, height: h, channels: channels, pixels: out)
     }
 }
