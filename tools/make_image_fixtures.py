@@ -182,3 +182,31 @@ for o, t in transposes.items():
 with open(path("expected.json"), "w") as f:
     json.dump(expected, f)
 print(sorted(os.listdir(OUT)))
+
+# --- Real photos (optional): scikit-image's data files, if tools/fetch-skimage-data.sh has run -------
+# Pillow's decoded values at 64 fixed positions per file, and torchvision's ImageNet pipeline
+# (Resize(256) → CenterCrop(224) → ToTensor → Normalize) written out with Pillow alone, sampled at
+# 64 positions, for chelsea.png and rocket.jpg. Committed as skimage-expected.json (small).
+SKIMAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".cache", "data", "skimage")
+if os.path.isdir(SKIMAGE):
+    real = {}
+    pick = np.random.default_rng(1)
+    for name in ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "brick.png", "grass.png", "gravel.png"]:
+        a = np.asarray(Image.open(os.path.join(SKIMAGE, name)))
+        h, w = a.shape[:2]
+        ys, xs = pick.integers(0, h, 64), pick.integers(0, w, 64)
+        real[name] = {"width": w, "height": h, "channels": 1 if a.ndim == 2 else a.shape[2],
+                      "samples": [[int(x), int(y)] + np.atleast_1d(a[y, x]).astype(int).tolist() for x, y in zip(xs, ys)]}
+    for name in ["chelsea.png", "rocket.jpg"]:
+        im = Image.open(os.path.join(SKIMAGE, name)).convert("RGB")
+        w, h = im.size
+        size = (256, int(256 * h / w)) if w <= h else (int(256 * w / h), 256)      # torchvision: truncated
+        r = im.resize(size, Image.Resampling.BILINEAR)
+        left, top = int(round((size[0] - 224) / 2.0)), int(round((size[1] - 224) / 2.0))
+        c = np.asarray(r.crop((left, top, left + 224, top + 224)), dtype=np.float32) / 255
+        t = ((c - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)   # CHW
+        cs, ys, xs = pick.integers(0, 3, 64), pick.integers(0, 224, 64), pick.integers(0, 224, 64)
+        real["torch-" + name] = {"samples": [[int(ch), int(y), int(x), float(t[ch, y, x])] for ch, y, x in zip(cs, ys, xs)]}
+    with open(path("skimage-expected.json"), "w") as f:
+        json.dump(real, f)
+    print("skimage-expected.json written")
