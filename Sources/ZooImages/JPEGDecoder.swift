@@ -16,7 +16,7 @@ enum JPEGDecoder {
         let header = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colourspace)
         }
-        guard header == 0 else {
+        guard header == 0 || (tolerable(handle) && width > 0 && height > 0) else {
             throw ZooError("\(name): not a readable JPEG: libjpeg-turbo says “\(errorText(handle))”\(truncationHint(bytes))")
         }
         guard colourspace != Int32(TJCS_CMYK.rawValue), colourspace != Int32(TJCS_YCCK.rawValue) else {
@@ -34,13 +34,18 @@ enum JPEGDecoder {
             }
         }
         if status != 0 {
-            let text = errorText(handle)
-            let warning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
-            if !(warning && text.contains("extraneous bytes")) {
+            if !tolerable(handle) {
+                let text = errorText(handle)
                 throw ZooError("\(name): the JPEG data is damaged or truncated: libjpeg-turbo says “\(text)”\(truncationHint(bytes))")
             }
         }
         return Image(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
+    }
+
+    /// Whether the last message is the warning "Corrupt JPEG data: N extraneous bytes before
+    /// marker 0xXX", which libjpeg recovers from exactly (it skips the bytes).
+    private static func tolerable(_ handle: tjhandle) -> Bool {
+        tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) && errorText(handle).contains("extraneous bytes before marker")
     }
 
     /// A hint when the bytes do not end with the end-of-image marker FF D9.

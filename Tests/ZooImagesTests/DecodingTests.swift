@@ -103,6 +103,15 @@ struct DecodingTests {
         #expect("\(error.map { "\($0)" } ?? "")".contains("cut.jpg: the JPEG data is damaged or truncated: libjpeg-turbo says “Premature end of JPEG file”"))
     }
 
+    /// "Extraneous bytes before marker" is the one libjpeg warning Zoo tolerates: the pixels are
+    /// those of the clean file.
+    @Test func extraneousBytesBeforeAMarkerAreTolerated() throws {
+        let clean = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("rgb.jpg"))))
+        let sos = (2..<(clean.count - 1)).first { clean[$0] == 0xFF && clean[$0 + 1] == 0xDA }!
+        let padded = Array(clean[..<sos]) + [0x00, 0x11, 0x22] + Array(clean[sos...])
+        #expect(try Image(bytes: padded, name: "padded.jpg") == Image(bytes: clean))
+    }
+
     /// Every truncation and a byte flipped at every position of a PNG and a JPEG either decodes or
     /// throws a ZooError — never crashes.
     @Test(arguments: ["rgb.png", "rgb.jpg", "exif6.jpg"])
