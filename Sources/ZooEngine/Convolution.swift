@@ -23,6 +23,62 @@ struct ConvolutionKernel: @unchecked Sendable {
     var rowsPerBand: Int { max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, columnRows * outWidth))) }
     var workspaceSize: Int { isPointwise ? 0 : columnRows * rowsPerBand * outWidth }
 
+    /// How many images of a batch go through one GEMM: as many as fit their columns and the
+    /// GEMM's output in the workspace limit (one GEMM of N = images·OH·OW instead of one per image:
+    /// small maps make small GEMMs, which OpenBLAS runs far below its peak). One for a single
+    /// image or grouped convolutions, which take the per-image path.
+    func imagesPerGEMM(batch: Int) -> Int {
+        guard batch > 1, groups == 1 else { return 1 }
+        let spatial = outHeight * outWidth
+        return max(1, min(batch, ConvolutionKernel.workspaceLimit / ((columnRows + filters) * spatial)))
+    }
+
+    /// The workspace `run(batch:)` needs for `batch` images.
+    func workspaceSize(batch: Int) -> Int {
+        let m = imagesPerGEMM(batch: batch)
+        return m > 1 ? m * (columnRows + filters) * outHeight * outWidth : workspaceSize
+    }
+
+    /// Convolves `batch` images [N, C, H, W] into [N, F, OH, OW], several images per GEMM where
+    /// `imagesPerGEMM` allows (their columns side by side), else one at a time.
+    func run(batch: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?) {
+        let m = imagesPerGEMM(batch: batch)
+        let inCount = inChannels * height * width, spatial = outHeight * outWidth, outCount = filters * spatial
+        guard m > 1, let workspace else {
+            for n in 0..<batch { run(input + n * inCount, output + n * outCount, workspace: workspace) }
+            return
+        }
+        let K = columnRows
+        var start = 0
+        while start < batch {
+            let count = min(m, batch - start)
+            let width = count * spatial
+            let columns = workspace, product = workspace + K * width
+            for j in 0..<count {
+                let image = input + (start + j) * inCount
+                if isPointwise {
+                    for c in 0..<inChannels { (columns + c * width + j * spatial).update(from: image + c * spatial, count: spatial) }
+                } else {
+                    im2col(image, channels: inChannels, columns + j * spatial, firstRow: 0, rows: outHeight, rowStride: width)
+                }
+            }
+            weights.withUnsafeBufferPointer { w in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(filters), Int32(width), Int32(K),
+                            1, w.baseAddress!, Int32(K), columns, Int32(width), 0, product, Int32(width))
+            }
+            // [F, count·S] → [count, F, S], with the bias and the ReLU on the way.
+            for j in 0..<count {
+                let out = output + (start + j) * outCount
+                for f in 0..<filters {
+                    let source = product + f * width + j * spatial, target = out + f * spatial
+                    let b = bias?[f] ?? 0
+                    if relu { for i in 0..<spatial { target[i] = max(source[i] + b, 0) } } else { for i in 0..<spatial { target[i] = source[i] + b } }
+                }
+            }
+            start += count
+        }
+    }
+
     init(_ c: Convolution, info: LayerInfo, kernel: Tensor, bias: Tensor?) {
         let input = info.inputs[0]
         inChannels = input.channels; height = input.height; width = input.width
@@ -84,8 +140,9 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// Rows (c, ky, kx), columns (oy, ox) for output rows firstRow ..< firstRow + rows; zero where
     /// the window reads padding.
-    func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int) {
-        let spatial = rows * outWidth
+    /// `rowStride` (default: the band's width) lets several images' columns sit side by side.
+    func im2col(_ input: UnsafePointer<Float>, channels: Int, _ columns: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int, rowStride: Int? = nil) {
+        let spatial = rowStride ?? rows * outWidth
         for c in 0..<channels {
             let plane = input + c * height * width
             for ky in 0..<kh {

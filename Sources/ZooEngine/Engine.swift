@@ -12,6 +12,7 @@ import ZooCore
 public final class Engine: @unchecked Sendable {
     public let model: Model
     public let threads: Int
+    public let mode: Mode
     let steps: [Step]
     let index: [String: Int]
     /// For each layer, the steps that read it.
@@ -29,6 +30,17 @@ public final class Engine: @unchecked Sendable {
         return try body()
     }
 
+    /// How batch norm and dropout behave.
+    public enum Mode: Sendable, Equatable {
+        /// Batch norm from its moving statistics (folded into the convolution before it where
+        /// possible), dropout passes its input on.
+        case inference
+        /// Batch norm from the statistics of the batch (except the layers in `frozen`, which keep
+        /// using their moving statistics), dropout zeroes each value with probability `rate` and
+        /// scales the others by 1/(1 − rate), with masks drawn from `seed` (see `dropoutMask`).
+        case training(seed: UInt64, frozen: Set<String> = [])
+    }
+
     /// What one layer does, prepared.
     enum Operation {
         case convolution(raw: ConvolutionKernel, folded: ConvolutionKernel?, foldedInto: Int?)
@@ -38,6 +50,10 @@ public final class Engine: @unchecked Sendable {
         case lrn(LocalResponseNorm)
         /// y = x·scale + shift per channel (inference batch norm).
         case batchNorm(scale: [Float], shift: [Float], foldedFrom: Int?)
+        /// y = γ·(x − μ_batch)/√(σ²_batch + ε) + β per channel (training batch norm).
+        case batchStatistics(gamma: [Float], beta: [Float], epsilon: Float)
+        /// Training dropout: y = x · mask.
+        case dropout(rate: Double, seed: UInt64)
         case relu, tanh, scaledTanh(Float, Float), sigmoid, softmax
         /// Passes the input on: dropout at inference, identity, flatten.
         case alias
@@ -57,8 +73,12 @@ public final class Engine: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
-    public init(model: Model, threads: Int? = nil, foldBatchNorm: Bool = true) throws {
+    ///   - mode: inference, or training (batch statistics, dropout masks; nothing is folded).
+    public init(model: Model, threads: Int? = nil, foldBatchNorm: Bool = true, mode: Mode = .inference) throws {
         self.model = model
+        self.mode = mode
+        var foldBatchNorm = foldBatchNorm
+        if case .training = mode { foldBatchNorm = false }
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let infos = model.layerInfos
         var index: [String: Int] = [:]
@@ -91,6 +111,10 @@ public final class Engine: @unchecked Sendable {
             case .subsampling(let s): op = .subsample(s, coefficient: p["coefficient"]!.data, bias: p["bias"]!.data)
             case .globalAveragePooling: op = .globalAverage
             case .localResponseNorm(let n): op = .lrn(n)
+            case .batchNorm(let bn) where mode.usesBatchStatistics(info.name):
+                op = .batchStatistics(gamma: p["gamma"]!.data, beta: p["beta"]!.data, epsilon: Float(bn.epsilon))
+            case .dropout(let rate) where mode != .inference:
+                if case .training(let seed, _) = mode { op = .dropout(rate: rate, seed: Engine.layerSeed(seed, i)) } else { op = .alias }
             case .batchNorm(let bn):
                 let (scale, shift) = Engine.bnAffine(bn, p)
                 var from: Int?
@@ -120,6 +144,32 @@ public final class Engine: @unchecked Sendable {
         let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + Float(bn.epsilon)).squareRoot() }
         let shift = (0..<gamma.count).map { beta[$0] - mean[$0] * scale[$0] }
         return (scale, shift)
+    }
+
+    /// The seed of layer `index`'s dropout mask in a training run seeded with `seed`.
+    static func layerSeed(_ seed: UInt64, _ index: Int) -> UInt64 { seed &+ UInt64(index + 1) &* 0xD1B5_4A32_D192_ED03 }
+
+    /// Inverted dropout's mask for `count` values: 0 with probability `rate`, else 1/(1 − rate).
+    static func dropoutMask(seed: UInt64, count: Int, rate: Double) -> [Float] {
+        var rng = RandomSource(seed: seed)
+        let keep = Float(1 / (1 - rate))
+        return (0..<count).map { _ in rng.uniform() < rate ? 0 : keep }
+    }
+
+    /// Per-channel mean and biased variance of `x` (`batch` samples of `channels` maps of `area`
+    /// values), accumulated in Float64.
+    static func channelStatistics(_ x: UnsafePointer<Float>, batch: Int, channels: Int, area: Int) -> (mean: [Double], variance: [Double]) {
+        var mean = [Double](repeating: 0, count: channels), variance = [Double](repeating: 0, count: channels)
+        let m = Double(batch * area)
+        for c in 0..<channels {
+            var s = 0.0
+            for n in 0..<batch { let p = x + (n * channels + c) * area; for i in 0..<area { s += Double(p[i]) } }
+            let mu = s / m
+            var v = 0.0
+            for n in 0..<batch { let p = x + (n * channels + c) * area; for i in 0..<area { let d = Double(p[i]) - mu; v += d * d } }
+            mean[c] = mu; variance[c] = v / m
+        }
+        return (mean, variance)
     }
 
     /// Names of the layers, in execution order.
@@ -179,7 +229,7 @@ public final class Engine: @unchecked Sendable {
             if let j = step.inputs.first { lastUse[j] = max(lastUse[j], lastUse[i]) }
         }
         let workspace = Buffer(count: steps.compactMap { step -> Int? in
-            if case .convolution(let raw, _, _) = step.operation { return raw.workspaceSize } else { return nil }
+            if case .convolution(let raw, _, _) = step.operation { return raw.workspaceSize(batch: batch) } else { return nil }
         }.max() ?? 0)
 
         for (i, step) in steps.enumerated() {
@@ -243,11 +293,10 @@ public final class Engine: @unchecked Sendable {
         case .convolution(let raw, let foldedKernel, _):
             var kernel = folded ? foldedKernel! : raw
             kernel.relu = fuseRelu
-            // One image at a time, OpenBLAS threading each GEMM. (Calling SGEMM from several threads
-            // at once corrupted results now and then with Debian's OpenBLAS 0.3.21: don't.)
-            for n in 0..<batch {
-                kernel.run(x + n * inCount, y + n * outSize, workspace: workspace.count > 0 ? workspace.pointer : nil)
-            }
+            // Several images per GEMM where they fit, OpenBLAS threading each GEMM. (Calling SGEMM
+            // from several threads at once corrupted results now and then with Debian's OpenBLAS
+            // 0.3.21: don't.)
+            kernel.run(batch: batch, x, y, workspace: workspace.count > 0 ? workspace.pointer : nil)
         case .pool(let p):
             if batch == 1 && threads > 1 {
                 splitting(info.output.channels) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
@@ -267,12 +316,21 @@ public final class Engine: @unchecked Sendable {
         case .batchNorm(let scale, let shift, _):
             let channels = info.output.channels, area = outSize / channels
             perSample { n in Kernels.batchNorm(scale: scale, shift: shift, channels: channels, area: area, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+        case .batchStatistics(let gamma, let beta, let epsilon):
+            let channels = info.output.channels, area = outSize / channels
+            let (mean, variance) = Engine.channelStatistics(x, batch: batch, channels: channels, area: area)
+            let scale = (0..<channels).map { gamma[$0] / (Float(variance[$0]) + epsilon).squareRoot() }
+            let shift = (0..<channels).map { beta[$0] - Float(mean[$0]) * scale[$0] }
+            perSample { n in Kernels.batchNorm(scale: scale, shift: shift, channels: channels, area: area, xs.pointer + n * inCount, ys.pointer + n * outSize) }
+        case .dropout(let rate, let seed):
+            let mask = Engine.dropoutMask(seed: seed, count: outSize * batch, rate: rate)
+            for k in 0..<(outSize * batch) { y[k] = x[k] * mask[k] }
         case .relu:
             for k in 0..<(outSize * batch) { y[k] = max(x[k], 0) }
         case .tanh:
-            for k in 0..<(outSize * batch) { y[k] = tanhf(x[k]) }
+            Elementwise.tanh(x, y, count: outSize * batch)
         case .scaledTanh(let a, let s):
-            for k in 0..<(outSize * batch) { y[k] = a * tanhf(s * x[k]) }
+            Elementwise.tanh(x, y, count: outSize * batch, a: a, s: s)
         case .sigmoid:
             for k in 0..<(outSize * batch) { y[k] = 1 / (1 + expf(-x[k])) }
         case .softmax:
@@ -309,6 +367,14 @@ public final class Engine: @unchecked Sendable {
         case .alias:
             y.update(from: x, count: outSize * batch)
         }
+    }
+}
+
+extension Engine.Mode {
+    /// Whether batch norm layer `name` normalises with the batch's statistics.
+    func usesBatchStatistics(_ name: String) -> Bool {
+        if case .training(_, let frozen) = self { return !frozen.contains(name) }
+        return false
     }
 }
 

@@ -12,6 +12,21 @@ enum Kernels {
         let (kh, kw, sh, sw) = (p.kernel.h, p.kernel.w, p.stride.h, p.stride.w)
         let (pt, pl) = (info.padding.top, info.padding.left)
         let (pb, pr) = (info.padding.bottom, info.padding.right)
+        if kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && 2 * OH <= H && 2 * OW <= W {
+            // 2×2 windows with stride 2 inside the input (LeNet's, VGG's): no clipping, divisor 4.
+            for c in channels ?? 0..<s.channels {
+                let plane = x + c * H * W, out = y + c * OH * OW
+                for oy in 0..<OH {
+                    let r0 = plane + 2 * oy * W, r1 = r0 + W, o = out + oy * OW
+                    if p.mode == .max {
+                        for ox in 0..<OW { o[ox] = max(max(max(r0[2 * ox], r0[2 * ox + 1]), r1[2 * ox]), r1[2 * ox + 1]) }
+                    } else {
+                        for ox in 0..<OW { o[ox] = (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) / 4 }
+                    }
+                }
+            }
+            return
+        }
         for c in channels ?? 0..<s.channels {
             let plane = x + c * H * W, out = y + c * OH * OW
             for oy in 0..<OH {

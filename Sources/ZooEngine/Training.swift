@@ -7,7 +7,9 @@ public struct SGD: Sendable {
     public var learningRate: Float
     public var momentum: Float
     public var weightDecay: Float
-    var velocity: [String: [String: [Float]]] = [:]
+    /// The momentum buffers, per layer and parameter (saved in checkpoints so that a resumed run
+    /// continues exactly).
+    public var velocity: [String: [String: [Float]]] = [:]
 
     public init(learningRate: Float = 0.05, momentum: Float = 0.9, weightDecay: Float = 5e-4) {
         self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
@@ -78,24 +80,44 @@ public final class Trainer {
     public private(set) var model: Model
     public var optimizer: SGD
     public let threads: Int
-    /// Layers whose parameters stay as they are (fine-tuning with a frozen feature extractor).
+    /// Layers whose parameters stay as they are (fine-tuning with a frozen feature extractor); a
+    /// frozen batch norm normalises with its moving statistics and does not update them.
     public var frozen: Set<String> = []
+    /// Batch norm's moving statistics follow m ← (1 − momentum)·m + momentum·batch (PyTorch's
+    /// convention and default; Keras's `momentum = 0.99` is 0.01 here).
+    public var batchNormMomentum: Float = 0.1
+    /// Whether the network has dropout layers: each epoch then draws one more number from the
+    /// shuffling generator, the seed of its dropout masks.
+    var hasDropout: Bool { model.network.layers.contains { if case .dropout = $0.kind { return true } else { return false } } }
 
     public struct EpochResult: Sendable {
         public var loss: Double
         public var errorRate: Double
+        public init(loss: Double, errorRate: Double) { self.loss = loss; self.errorRate = errorRate }
     }
 
     public init(model: Model, optimizer: SGD, threads: Int = 1) {
         self.model = model; self.optimizer = optimizer; self.threads = threads
     }
 
+    /// The shuffled order of an epoch and the seed of its dropout masks, drawn from `rng`.
+    func epochPlan(count n: Int, rng: inout RandomSource) -> (order: [Int], dropoutSeed: UInt64) {
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+        return (order, hasDropout ? rng.next() : 0)
+    }
+
+    /// Advances `rng` past `epochs` passes over `count` samples without training (resuming).
+    public func skipEpochs(_ epochs: Int, count: Int, rng: inout RandomSource) {
+        for _ in 0..<epochs { _ = epochPlan(count: count, rng: &rng) }
+    }
+
     /// One pass over `images` (`[N, …]`) in an order shuffled by `rng`.
     public func trainEpoch(images: Tensor, labels: [Int], batch: Int, rng: inout RandomSource,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochResult {
         let n = labels.count
-        var order = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+        let (order, dropoutSeed) = epochPlan(count: n, rng: &rng)
+        var step: UInt64 = 0
         let size = images.count / max(images.batch, 1)
         var loss = 0.0, errors = 0
         var parameters = model.parameters
@@ -105,10 +127,21 @@ public final class Trainer {
             var data = [Float](); data.reserveCapacity(idx.count * size)
             for i in idx { data += images.data[(i * size)..<((i + 1) * size)] }
             let x = Tensor(shape: [idx.count] + Array(images.shape.dropFirst()), data: data)
-            let result = try Backpropagation(model: model).lossAndGradients(x, labels: idx.map { labels[$0] }, threads: threads)
+            let result = try Backpropagation(model: model).lossAndGradients(
+                x, labels: idx.map { labels[$0] }, threads: threads, seed: dropoutSeed &+ step &* 0x9E37_79B9_7F4A_7C15,
+                frozen: frozen, inputGradient: false)
+            step += 1
             loss += result.loss * Double(idx.count)
             errors += result.errors
             optimizer.step(&parameters, result.gradients.filter { !frozen.contains($0.key) })
+            for (layer, stats) in result.statistics {
+                let m = batchNormMomentum
+                for (name, batchValues) in [("moving_mean", stats.mean), ("moving_variance", stats.variance)] {
+                    guard var t = parameters[layer]?[name] else { continue }
+                    for i in 0..<t.count { t.data[i] = (1 - m) * t.data[i] + m * batchValues[i] }
+                    parameters[layer]![name] = t
+                }
+            }
             model = try Model(network: model.network, parameters: parameters)
             start += batch
             progress(min(start, n), n)
