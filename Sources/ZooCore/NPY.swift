@@ -50,8 +50,28 @@ public enum NPY {
             bytes.withUnsafeBytes { src in
                 for i in 0..<count { values[i] = Float(src.loadUnaligned(fromByteOffset: body + 8 * i, as: Double.self)) }
             }
+        case "|u1", "<u1", "|i1", "<i1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8":
+            // Integers (uint8 images, int64 labels), converted to Float32 exactly up to 2^24.
+            let width = Int(type.dropFirst(2))!
+            guard bytes.count >= body + width * count else { throw ZooError("\(path): truncated: \(count) values of \(type) need \(width * count) bytes") }
+            let signed = type.dropFirst().hasPrefix("i")
+            bytes.withUnsafeBytes { src in
+                for i in 0..<count {
+                    let at = body + width * i
+                    switch (width, signed) {
+                    case (1, false): values[i] = Float(src[at])
+                    case (1, true): values[i] = Float(Int8(bitPattern: src[at]))
+                    case (2, false): values[i] = Float(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+                    case (2, true): values[i] = Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: at, as: Int16.self)))
+                    case (4, false): values[i] = Float(UInt32(littleEndian: src.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                    case (4, true): values[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+                    case (_, false): values[i] = Float(UInt64(littleEndian: src.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+                    default: values[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+                    }
+                }
+            }
         default:
-            throw ZooError("\(path): dtype \(type) is not supported (float32 or float64, little-endian)")
+            throw ZooError("\(path): dtype \(type) is not supported (float32/float64 or integers, little-endian)")
         }
         return Tensor(shape: shape.isEmpty ? [1] : shape, data: values)
     }

@@ -72,6 +72,44 @@ public struct Network: Sendable {
         return copy
     }
 
+    /// The number of classes the network outputs: its output's size when that is a vector.
+    public var classCount: Int? {
+        guard let last = try? infer().last, last.output.rank == 1 else { return nil }
+        return last.output.count
+    }
+
+    /// The classifier: the last layer with weights (a dense layer, or a convolution in networks
+    /// that classify with one), whose units are the classes.
+    public var head: Layer? {
+        layers.last { $0.kind.hasParameters }
+    }
+
+    /// The same network with `classes` outputs: the head's units (or filters) replaced, its
+    /// weights to be learned afresh. Used to fine-tune a network on a data set with another class
+    /// count. LeNet-5's RBF output has a fixed prototype per digit and cannot be replaced.
+    public func withHead(classes: Int) throws -> Network {
+        guard classes >= 2 else { throw ZooError("a classifier needs at least 2 classes, got \(classes)") }
+        guard let head else { throw ZooError("`\(name)` has no layer with weights to serve as its classifier") }
+        var replaced = head
+        switch head.kind {
+        case .dense(var d): d.units = classes; replaced.kind = .dense(d)
+        case .convolution(var c) where c.connections == nil && c.groups == 1: c.filters = classes; replaced.kind = .convolution(c)
+        case .rbf:
+            throw ZooError("`\(name)` ends in LeNet-5's RBF layer, with one fixed prototype per digit: its class count cannot change",
+                           layer: head.name, hint: "use lenet5-common, whose head is a dense layer")
+        default:
+            throw ZooError("the last layer with weights, `\(head.name)` (\(head.kind.typeName)), cannot serve as a classifier of \(classes) classes",
+                           layer: head.name)
+        }
+        let copy = try Network(name: name, input: input, layers: layers.map { $0.name == head.name ? replaced : $0 }, info: info)
+        let inferred = try copy.infer()
+        guard inferred.last?.output.count == classes else {
+            throw ZooError("replacing `\(head.name)` does not give `\(name)` \(classes) outputs (it gives \(inferred.last?.output.description ?? "?"))",
+                           layer: head.name)
+        }
+        return copy
+    }
+
     /// Resolves a name, an alias (`block1_conv1` for `conv1_1`) or a block (`inception_4a`,
     /// `conv5_2`: its last layer, the block's output) to a layer name.
     public func resolve(_ name: String) -> String? {

@@ -13,8 +13,12 @@ public enum WeightLoader {
         public var allowMissing = false
         /// Seed of the random initialisation of skipped or missing layers.
         public var seed: UInt64 = 0
-        public init(skip: Set<String> = [], allowMissing: Bool = false, seed: UInt64 = 0) {
-            self.skip = skip; self.allowMissing = allowMissing; self.seed = seed
+        /// A file whose `classes` attribute gives another class count than the network's is read
+        /// into the network with its head resized (off when the caller has already chosen the
+        /// head, as `zoo train` does for a new data set).
+        public var adaptHead = true
+        public init(skip: Set<String> = [], allowMissing: Bool = false, seed: UInt64 = 0, adaptHead: Bool = true) {
+            self.skip = skip; self.allowMissing = allowMissing; self.seed = seed; self.adaptHead = adaptHead
         }
     }
 
@@ -30,11 +34,15 @@ public enum WeightLoader {
         /// File attributes (architecture, preprocessing …) when the format has them.
         public var attributes: [String: HDF5AttributeValue] = [:]
         public var model: Model
+        /// When the file's `classes` attribute gives another class count than the network's: the
+        /// head layer whose units were changed to match, with both counts.
+        public var adaptedHead: (layer: String, from: Int, to: Int)?
 
         public var description: String {
             var s = "\(file) (\(format.rawValue)): loaded \(loaded.count) layer\(loaded.count == 1 ? "" : "s")"
             if !initialised.isEmpty { s += ", initialised \(initialised.count) at random (\(initialised.joined(separator: ", ")))" }
             if !unused.isEmpty { s += ", left \(unused.count) of the file's unused (\(unused.joined(separator: ", ")))" }
+            if let h = adaptedHead { s += "; head `\(h.layer)` has \(h.to) classes (the file's `classes`) instead of \(h.from)" }
             return s
         }
     }
@@ -43,6 +51,19 @@ public enum WeightLoader {
         let file: HDF5File
         do { file = try HDF5File(reading: path) } catch let e as HDF5Error { throw ZooError("\(e)") }
         let (format, group) = try WeightFormat.detect(file)
+        // A file written by `zoo train` on another class count says so in `classes`: read it into the
+        // network with its head resized.
+        var network = network
+        var adaptedHead: (layer: String, from: Int, to: Int)?
+        if options.adaptHead, let root = try? file.root, let classes = (try? root.attribute("classes"))?.strings, classes.count >= 2,
+           let own = network.classCount, own != classes.count, let head = network.head {
+            do {
+                network = try network.withHead(classes: classes.count)
+            } catch let e as ZooError {
+                throw ZooError("\(path) holds a classifier of \(classes.count) classes, `\(network.name)` has \(own): \(e.message)")
+            }
+            adaptedHead = (head.name, own, classes.count)
+        }
         let stored: [StoredLayer]
         do { stored = try WeightReaders.layers(format, group) } catch let e as HDF5Error { throw ZooError("\(e)") }
         var byName: [String: StoredLayer] = [:]
@@ -87,8 +108,8 @@ public enum WeightLoader {
         }
         let model = try Model(network: network, parameters: parameters)
         return Report(file: path, format: format, loaded: loaded, initialised: initialised,
-                      unused: stored.filter { !$0.tensors.isEmpty && !used.contains($0.name) }.map(\.name),
-                      attributes: attributes, model: model)
+                      unused: stored.filter { !$0.tensors.isEmpty && !used.contains($0.name) && $0.name != WeightWriter.optimizerGroup }.map(\.name),
+                      attributes: attributes, model: model, adaptedHead: adaptedHead)
     }
 
     /// The tensors of one stored layer, in Zoo's layout, checked against what the layer needs.

@@ -8,9 +8,15 @@ import ZooHDF5
 /// file and renamed into place.
 public enum WeightWriter {
     public static let formatVersion = 1
+    /// The root group holding an optimiser's state (`optimizer_state/LAYER/PARAMETER`, e.g. SGD's
+    /// momentum buffers), which a resumed training run reads back; loaders ignore it.
+    public static let optimizerGroup = "optimizer_state"
 
+    /// - Parameter optimizerState: per layer and parameter, written under `optimizer_state` in the
+    ///   parameter's shape.
     public static func write(_ model: Model, to path: String, overwrite: Bool = false,
-                             attributes: [String: HDF5AttributeValue] = [:]) throws {
+                             attributes: [String: HDF5AttributeValue] = [:],
+                             optimizerState: [String: [String: [Float]]] = [:]) throws {
         try AtomicFile.write(to: path, overwrite: overwrite) { temporary in
             do {
                 let file = try HDF5File(creating: temporary, overwrite: true)
@@ -26,11 +32,47 @@ public enum WeightWriter {
                         try group.createDataset(spec.name, shape: tensor.shape, data: tensor.data)
                     }
                 }
+                if !optimizerState.isEmpty {
+                    let state = try root.createGroup(optimizerGroup)
+                    for (layer, tensors) in optimizerState.sorted(by: { $0.key < $1.key }) {
+                        let group = try state.createGroup(layer)
+                        for (name, values) in tensors.sorted(by: { $0.key < $1.key }) {
+                            let shape = model.parameters[layer]?[name]?.shape ?? [values.count]
+                            guard shape.reduce(1, *) == values.count else {
+                                throw ZooError("optimizer state \(layer)/\(name): \(values.count) values for a parameter of shape \(shape)")
+                            }
+                            try group.createDataset(name, shape: shape, data: values)
+                        }
+                    }
+                }
                 try file.flush()
                 file.close()
             } catch let e as HDF5Error {
                 throw ZooError("\(e)")
             }
+        }
+    }
+}
+
+extension WeightLoader {
+    /// The optimiser state a `zoo train` checkpoint holds (empty when it has none), per layer and
+    /// parameter.
+    public static func optimizerState(in path: String) throws -> [String: [String: [Float]]] {
+        do {
+            let file = try HDF5File(reading: path)
+            let root = try file.root
+            guard root.kind(of: WeightWriter.optimizerGroup) == .group else { return [:] }
+            let state = try root.group(WeightWriter.optimizerGroup)
+            var result: [String: [String: [Float]]] = [:]
+            for layer in try state.members() where state.kind(of: layer) == .group {
+                let g = try state.group(layer)
+                for name in try g.members() where g.kind(of: name) == .dataset {
+                    result[layer, default: [:]][name] = try g.dataset(name).readFloats()
+                }
+            }
+            return result
+        } catch let e as HDF5Error {
+            throw ZooError("\(e)")
         }
     }
 }
