@@ -40,29 +40,55 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// Reads rows of `height·width` pixel values followed by an integer label 0…9.
+    /// Reads rows of `height·width` pixel values followed by an integer label 0…9 (parsed byte by
+    /// byte: Foundation's string splitting took seconds for mnist5k's 3.9 million values).
     static func csv(path: String, name: String, height: Int, width: Int) throws -> Dataset {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
             throw ZooError("data set `\(name)`: cannot read \(path)", hint: "run tools/fetch-data.sh first")
         }
         let size = height * width
         var data: [Float] = []
         var labels: [Int] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            let fields = line.split(separator: ",")
-            guard fields.count == size + 1 else {
-                throw ZooError("\(path):\(number + 1): expected \(size) pixels and a label, found \(fields.count) values")
+        var row: [Double] = []
+        row.reserveCapacity(size + 1)
+        var line = 1
+        func finish() throws {
+            defer { row.removeAll(keepingCapacity: true); line += 1 }
+            if row.isEmpty { return }
+            guard row.count == size + 1 else {
+                throw ZooError("\(path):\(line): expected \(size) pixels and a label, found \(row.count) values")
             }
-            for f in fields.dropLast() {
-                guard let v = Float(f.trimmingCharacters(in: .whitespaces)) else {
-                    throw ZooError("\(path):\(number + 1): `\(f)` is not a number")
+            let label = row[size]
+            guard label == label.rounded(), (0...9).contains(label) else {
+                throw ZooError("\(path):\(line): the label `\(label)` is not a digit 0–9")
+            }
+            data += row[0..<size].map { Float($0) }
+            labels.append(Int(label))
+        }
+        try bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var i = 0
+            let n = buffer.count
+            while i < n {
+                let c = buffer[i]
+                if c == UInt8(ascii: "\n") { try finish(); i += 1; continue }
+                if c == UInt8(ascii: ",") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\r") || c == UInt8(ascii: "\t") { i += 1; continue }
+                // A number: digits with an optional sign, fraction and exponent.
+                let start = i
+                while i < n, buffer[i] != UInt8(ascii: ","), buffer[i] != UInt8(ascii: "\n"), buffer[i] != UInt8(ascii: "\r") { i += 1 }
+                var value = 0.0
+                var simple = i - start < 10
+                for k in start..<i where simple {
+                    let d = buffer[k]
+                    if d >= 48 && d <= 57 { value = value * 10 + Double(d - 48) } else { simple = false }
                 }
-                data.append(v)
+                if !simple {
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    guard let v = Double(text) else { throw ZooError("\(path):\(line): `\(text)` is not a number") }
+                    value = v
+                }
+                row.append(value)
             }
-            guard let label = Int(fields.last!.trimmingCharacters(in: .whitespaces)), (0...9).contains(label) else {
-                throw ZooError("\(path):\(number + 1): the label `\(fields.last!)` is not a digit 0–9")
-            }
-            labels.append(label)
+            try finish()
         }
         guard !labels.isEmpty else { throw ZooError("\(path): no samples") }
         return Dataset(name: name, images: Tensor(shape: [labels.count, 1, height, width], data: data),
