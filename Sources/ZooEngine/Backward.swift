@@ -351,12 +351,8 @@ func convolutionBackward(_ k: ConvolutionKernel, x: [Float], dy: [Float], batch 
 func batchNormBackward(_ bn: BatchNorm, x: [Float], dy: [Float], batch n: Int, channels: Int, gamma: [Float],
                        moving: ([Float], [Float])?) -> ([Float], [Float], [Float], Backpropagation.BatchStatistics?) {
     let area = x.count / max(n * channels, 1), m = Double(n * area)
-    var mean: [Double], variance: [Double]
-    if let moving {
-        mean = moving.0.map(Double.init); variance = moving.1.map(Double.init)
-    } else {
-        (mean, variance) = x.withUnsafeBufferPointer { Engine.channelStatistics($0.baseAddress!, batch: n, channels: channels, area: area) }
-    }
+    let (mean, variance) = moving.map { ($0.0.map(Double.init), $0.1.map(Double.init)) }
+        ?? x.withUnsafeBufferPointer { Engine.channelStatistics($0.baseAddress!, batch: n, channels: channels, area: area) }
     var dG = [Float](repeating: 0, count: channels), dB = [Float](repeating: 0, count: channels)
     var dx = [Float](repeating: 0, count: x.count)
     for c in 0..<channels {
@@ -367,16 +363,14 @@ func batchNormBackward(_ bn: BatchNorm, x: [Float], dy: [Float], batch n: Int, c
             for k in 0..<area { let g = Double(dy[base + k]); sg += g; sgx += g * (Double(x[base + k]) - mean[c]) * inv }
         }
         dG[c] = Float(sgx); dB[c] = Float(sg)
+        // dx = a·dy − (a/m)·(dβ + x̂·dγ) with the batch's statistics; the moving ones are constants.
         let a = Double(gamma[c]) * inv
+        let (shift, slope) = moving == nil ? (a * sg / m, a * sgx / m) : (0, 0)
         for i in 0..<n {
             let base = (i * channels + c) * area
             for k in 0..<area {
-                if moving != nil {
-                    dx[base + k] = Float(a * Double(dy[base + k]))
-                } else {
-                    let xhat = (Double(x[base + k]) - mean[c]) * inv
-                    dx[base + k] = Float(a / m * (m * Double(dy[base + k]) - sg - xhat * sgx))
-                }
+                let xhat = (Double(x[base + k]) - mean[c]) * inv
+                dx[base + k] = Float(a * Double(dy[base + k]) - shift - slope * xhat)
             }
         }
     }

@@ -69,11 +69,7 @@ struct ConvolutionKernel: @unchecked Sendable {
             // [F, count·S] → [count, F, S], with the bias and the ReLU on the way.
             for j in 0..<count {
                 let out = output + (start + j) * outCount
-                for f in 0..<filters {
-                    let source = product + f * width + j * spatial, target = out + f * spatial
-                    let b = bias?[f] ?? 0
-                    if relu { for i in 0..<spatial { target[i] = max(source[i] + b, 0) } } else { for i in 0..<spatial { target[i] = source[i] + b } }
-                }
+                for f in 0..<filters { finish(filter: f, product + f * width + j * spatial, into: out + f * spatial, count: spatial) }
             }
             start += count
         }
@@ -130,12 +126,15 @@ struct ConvolutionKernel: @unchecked Sendable {
             }
         }
         if bias != nil || relu {
-            for f in 0..<filters {
-                let b = bias?[f] ?? 0
-                let row = output + f * spatial
-                if relu { for i in 0..<spatial { row[i] = max(row[i] + b, 0) } } else { for i in 0..<spatial { row[i] += b } }
-            }
+            for f in 0..<filters { finish(filter: f, output + f * spatial, into: output + f * spatial, count: spatial) }
         }
+    }
+
+    /// target = source + filter f's bias, through the ReLU when fused (`target` may be `source`).
+    @inline(__always)
+    func finish(filter f: Int, _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        let b = bias?[f] ?? 0
+        if relu { for i in 0..<count { target[i] = max(source[i] + b, 0) } } else { for i in 0..<count { target[i] = source[i] + b } }
     }
 
     /// Rows (c, ky, kx), columns (oy, ox) for output rows firstRow ..< firstRow + rows; zero where

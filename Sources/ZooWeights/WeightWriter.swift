@@ -53,26 +53,3 @@ public enum WeightWriter {
         }
     }
 }
-
-extension WeightLoader {
-    /// The optimiser state a `zoo train` checkpoint holds (empty when it has none), per layer and
-    /// parameter.
-    public static func optimizerState(in path: String) throws -> [String: [String: [Float]]] {
-        do {
-            let file = try HDF5File(reading: path)
-            let root = try file.root
-            guard root.kind(of: WeightWriter.optimizerGroup) == .group else { return [:] }
-            let state = try root.group(WeightWriter.optimizerGroup)
-            var result: [String: [String: [Float]]] = [:]
-            for layer in try state.members() where state.kind(of: layer) == .group {
-                let g = try state.group(layer)
-                for name in try g.members() where g.kind(of: name) == .dataset {
-                    result[layer, default: [:]][name] = try g.dataset(name).readFloats()
-                }
-            }
-            return result
-        } catch let e as HDF5Error {
-            throw ZooError("\(e)")
-        }
-    }
-}

@@ -11,6 +11,10 @@ struct GradientTests {
         return try file.network(named: file.entries[0].name)
     }
 
+    /// Euclidean norm, and the distance of two gradients.
+    static func norm(_ v: [Float]) -> Float { v.map { $0 * $0 }.reduce(0, +).squareRoot() }
+    static func distance(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() }
+
     /// The loss of the training-mode forward pass (batch statistics, dropout masks from `seed`).
     static func loss(_ model: Model, _ x: Tensor, _ labels: [Int], seed: UInt64 = 7, frozen: Set<String> = []) throws -> Double {
         let out = try Engine(model: model, threads: 1, mode: .training(seed: seed, frozen: frozen)).run(x)[model.network.output.name]!
@@ -47,8 +51,8 @@ struct GradientTests {
             let stencil = try -at(2) + 8 * at(1) - 8 * at(-1) + at(-2)
             numericInput[i] = Float(stencil / Double(12 * h))
         }
-        let inputDiff = zip(result.inputGradient, numericInput).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-        let inputScale = max(numericInput.map { $0 * $0 }.reduce(0, +).squareRoot(), 1e-6)
+        let inputDiff = distance(result.inputGradient, numericInput)
+        let inputScale = max(norm(numericInput), 1e-6)
         #expect(inputDiff / inputScale <= 1e-3, "input: relative error \(inputDiff / inputScale)")
         let eps: Float = 1e-2   // these networks are smooth (kinks are checked in maxPoolRoutesToTheMaximum): O(eps²) truncation, little Float32 noise
         for (layer, tensors) in model.parameters {
@@ -67,10 +71,10 @@ struct GradientTests {
                     let lm = try loss(try Model(network: network, parameters: minus), x, labels, frozen: frozen)
                     numeric[i] = Float((lp - lm) / Double(2 * eps))
                 }
-                let diff = zip(analytic, numeric).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+                let diff = distance(analytic, numeric)
                 // A gradient that is zero in exact arithmetic (a bias before a batch norm) leaves only
                 // rounding noise on both sides: the floor of 1e-2 keeps that from counting as an error.
-                let scale = max(analytic.map { $0 * $0 }.reduce(0, +).squareRoot(), numeric.map { $0 * $0 }.reduce(0, +).squareRoot(), 1e-2)
+                let scale = max(norm(analytic), norm(numeric), 1e-2)
                 #expect(diff / scale <= 1e-3, "\(layer).\(name): relative error \(diff / scale)")
             }
         }
@@ -104,8 +108,8 @@ struct GradientTests {
             minus.data[i] -= 0.01
             numeric[i] = Float((try Self.loss(model, plus, labels) - Self.loss(model, minus, labels)) / 0.02)
         }
-        let diff = zip(analytic, numeric).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-        let scale = numeric.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let diff = Self.distance(analytic, numeric)
+        let scale = Self.norm(numeric)
         #expect(diff / scale <= 1e-3, "input gradient through max pooling: relative error \(diff / scale)")
         #expect(analytic.filter { $0 != 0 }.count < 32, "only positive maxima receive gradient")
     }
