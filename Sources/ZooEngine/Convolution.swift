@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 import ZooCore
 
 /// Convolution by im2col + SGEMM, one GEMM per (image, group); a 1×1, stride-1, unpadded
@@ -17,35 +18,132 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
-    /// The im2col matrix is built a band of output rows at a time, so that the workspace stays
-    /// under about 32 MiB (VGG-16's conv1_2 would need 110 MiB at once).
+    /// The im2col matrix is built a band of output rows at a time, so that the workspaces stay
+    /// under about 32 MiB together (VGG-16's conv1_2 would need 110 MiB at once); with T threads
+    /// each has its own workspace of a T-th of that.
     static let workspaceLimit = 8 << 20
-    var rowsPerBand: Int { max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, columnRows * outWidth))) }
-    var workspaceSize: Int { isPointwise ? 0 : columnRows * rowsPerBand * outWidth }
+    func rowsPerBand(threads: Int = 1) -> Int {
+        max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, threads) / max(1, columnRows * outWidth)))
+    }
+    var rowsPerBand: Int { rowsPerBand() }
+    var workspaceSize: Int { workspaceSize(threads: 1) }
+    func workspaceSize(threads: Int) -> Int { isPointwise ? 0 : columnRows * rowsPerBand(threads: threads) * outWidth }
 
     /// How many images of a batch go through one GEMM: as many as fit their columns and the
     /// GEMM's output in the workspace limit (one GEMM of N = images·OH·OW instead of one per image:
     /// small maps make small GEMMs, which OpenBLAS runs far below its peak). One for a single
     /// image or grouped convolutions, which take the per-image path.
-    func imagesPerGEMM(batch: Int) -> Int {
+    func imagesPerGEMM(batch: Int, threads: Int = 1) -> Int {
         guard batch > 1, groups == 1 else { return 1 }
         let spatial = outHeight * outWidth
-        return max(1, min(batch, ConvolutionKernel.workspaceLimit / ((columnRows + filters) * spatial)))
+        return max(1, min(batch, ConvolutionKernel.workspaceLimit / max(1, threads) / ((columnRows + filters) * spatial)))
     }
 
     /// The workspace `run(batch:)` needs for `batch` images.
-    func workspaceSize(batch: Int) -> Int {
-        let m = imagesPerGEMM(batch: batch)
-        return m > 1 ? m * (columnRows + filters) * outHeight * outWidth : workspaceSize
+    func workspaceSize(batch: Int, threads: Int = 1) -> Int {
+        let m = imagesPerGEMM(batch: batch, threads: threads)
+        return m > 1 ? m * (columnRows + filters) * outHeight * outWidth : workspaceSize(threads: threads)
+    }
+
+    /// How `run(batch:threads:)` shares a batch among threads.
+    enum Sharing: Equatable {
+        /// One thread does everything (OpenBLAS may still thread its GEMMs).
+        case single
+        /// Each thread takes a contiguous run of whole images.
+        case images
+        /// The images go one at a time, each thread taking a band of its output rows.
+        case rows
+        /// The images go one at a time, the threads building the im2col columns together and then
+        /// each computing a share of the filters (small maps with many filters: ResNet's conv5_x
+        /// would leave each thread a GEMM of a few columns if split by rows).
+        case filters
+    }
+
+    func sharing(batch: Int, threads: Int) -> Sharing {
+        if threads <= 1 { return .single }
+        if batch >= threads && (batch % threads == 0 || batch >= 4 * threads) { return .images }
+        let spatial = outHeight * outWidth
+        if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || rowsPerBand() >= outHeight) { return .filters }
+        return outHeight >= threads ? .rows : .single
+    }
+
+    /// Workspace (floats) each of `threads` threads needs for `batch` images.
+    func workspacePerThread(batch: Int, threads: Int) -> Int {
+        switch sharing(batch: batch, threads: threads) {
+        case .single: return workspaceSize(batch: batch)
+        case .images: return workspaceSize(batch: (batch + threads - 1) / threads, threads: threads)
+        case .rows: return workspaceSize(threads: threads)
+        case .filters: return workspaceSize(threads: 1)
+        }
+    }
+
+    /// Convolves `batch` images on `threads` threads, each calling a single-threaded SGEMM on its
+    /// own share (its own im2col columns, its own GEMM, its own bias and ReLU): whole images when
+    /// the batch divides among the threads, else bands of each image's output rows. `workspaces`
+    /// holds one workspace of `workspacePerThread` floats per thread. OpenBLAS must be set to one
+    /// thread.
+    func run(batch: Int, threads: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+             workspaces: [UnsafeMutablePointer<Float>]) {
+        let inCount = inChannels * height * width, outCount = filters * outHeight * outWidth
+        let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
+        let spaces = workspaces.map { UnsafeSendable($0) }
+        switch sharing(batch: batch, threads: threads) {
+        case .single:
+            run(batch: batch, input, output, workspace: workspaces.first)
+        case .images:
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let start = batch * t / threads, end = batch * (t + 1) / threads
+                guard start < end else { return }
+                self.run(batch: end - start, x.pointer + start * inCount, y.pointer + start * outCount,
+                         workspace: spaces[t].pointer, threads: threads)
+            }
+        case .rows:
+            for n in 0..<batch {
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    let first = self.outHeight * t / threads, last = self.outHeight * (t + 1) / threads
+                    guard first < last else { return }
+                    self.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer,
+                             rows: first..<last, threads: threads)
+                }
+            }
+        case .filters:
+            let spatial = outHeight * outWidth, K = columnRows
+            let columns = spaces[0]
+            for n in 0..<batch {
+                let image = UnsafeSendable(x.pointer + n * inCount), out = UnsafeSendable(y.pointer + n * outCount)
+                if !isPointwise {
+                    // Each thread writes the rows (c, ky, kx) of its share of the channels.
+                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                        let first = self.inChannels * t / threads, last = self.inChannels * (t + 1) / threads
+                        guard first < last else { return }
+                        self.im2col(image.pointer + first * self.height * self.width, channels: last - first,
+                                    columns.pointer + first * self.kh * self.kw * spatial, firstRow: 0, rows: self.outHeight)
+                    }
+                }
+                let b = isPointwise ? image : columns
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    let first = self.filters * t / threads, last = self.filters * (t + 1) / threads
+                    guard first < last else { return }
+                    self.weights.withUnsafeBufferPointer { w in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(last - first), Int32(spatial), Int32(K),
+                                    1, w.baseAddress! + first * K, Int32(K), b.pointer, Int32(spatial), 0, out.pointer + first * spatial, Int32(spatial))
+                    }
+                    if self.bias != nil || self.relu {
+                        for f in first..<last { self.finish(filter: f, out.pointer + f * spatial, into: out.pointer + f * spatial, count: spatial) }
+                    }
+                }
+            }
+        }
     }
 
     /// Convolves `batch` images [N, C, H, W] into [N, F, OH, OW], several images per GEMM where
     /// `imagesPerGEMM` allows (their columns side by side), else one at a time.
-    func run(batch: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?) {
-        let m = imagesPerGEMM(batch: batch)
+    func run(batch: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
+             threads: Int = 1) {
+        let m = imagesPerGEMM(batch: batch, threads: threads)
         let inCount = inChannels * height * width, spatial = outHeight * outWidth, outCount = filters * spatial
         guard m > 1, let workspace else {
-            for n in 0..<batch { run(input + n * inCount, output + n * outCount, workspace: workspace) }
+            for n in 0..<batch { run(input + n * inCount, output + n * outCount, workspace: workspace, threads: threads) }
             return
         }
         let K = columnRows
@@ -99,34 +197,41 @@ struct ConvolutionKernel: @unchecked Sendable {
         self.bias = bias?.data
     }
 
-    /// Convolves one image `input` [C, H, W] into `output` [F, OH, OW], using `workspace`.
-    func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?) {
+    /// Convolves one image `input` [C, H, W] into `output` [F, OH, OW], using `workspace`; only
+    /// output rows `rows` (default: all), in bands sized for a workspace shared by `threads`.
+    func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
+             rows: Range<Int>? = nil, threads: Int = 1) {
         let cg = inChannels / groups, fg = filters / groups, spatial = outHeight * outWidth
         let k = cg * kh * kw
+        let rows = rows ?? 0..<outHeight
+        let bandRows = rowsPerBand(threads: threads)
         weights.withUnsafeBufferPointer { w in
             for g in 0..<groups {
                 let source = input + g * cg * height * width
                 if isPointwise {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(spatial), Int32(k),
-                                1, w.baseAddress! + g * fg * k, Int32(k), source, Int32(spatial),
-                                0, output + g * fg * spatial, Int32(spatial))
+                    // The input's columns for these rows are a column block of [cg, H·W].
+                    let first = rows.lowerBound * outWidth, count = rows.count * outWidth
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(count), Int32(k),
+                                1, w.baseAddress! + g * fg * k, Int32(k), source + first, Int32(spatial),
+                                0, output + g * fg * spatial + first, Int32(spatial))
                     continue
                 }
-                var row = 0
-                while row < outHeight {
-                    let rows = min(rowsPerBand, outHeight - row)
-                    let band = rows * outWidth
-                    im2col(source, channels: cg, workspace!, firstRow: row, rows: rows)
+                var row = rows.lowerBound
+                while row < rows.upperBound {
+                    let count = min(bandRows, rows.upperBound - row)
+                    let band = count * outWidth
+                    im2col(source, channels: cg, workspace!, firstRow: row, rows: count)
                     // C[fg × band] is a column block of the output: leading dimension `spatial`.
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(band), Int32(k),
                                 1, w.baseAddress! + g * fg * k, Int32(k), workspace!, Int32(band),
                                 0, output + g * fg * spatial + row * outWidth, Int32(spatial))
-                    row += rows
+                    row += count
                 }
             }
         }
         if bias != nil || relu {
-            for f in 0..<filters { finish(filter: f, output + f * spatial, into: output + f * spatial, count: spatial) }
+            let first = rows.lowerBound * outWidth, count = rows.count * outWidth
+            for f in 0..<filters { finish(filter: f, output + f * spatial + first, into: output + f * spatial + first, count: count) }
         }
     }
 
@@ -157,14 +262,17 @@ struct ConvolutionKernel: @unchecked Sendable {
                         }
                         let line = plane + y * width
                         let x0 = kx * dw - padLeft
-                        if sw == 1 && x0 >= 0 && x0 + outWidth <= width {
-                            out.update(from: line + x0, count: outWidth)
+                        // Outputs ox in a..<b read inside the row (x = ox·sw + x0); the others padding.
+                        let a = x0 >= 0 ? 0 : min(outWidth, (-x0 + sw - 1) / sw)
+                        let b = x0 >= width ? 0 : max(a, min(outWidth, (width - 1 - x0) / sw + 1))
+                        for ox in 0..<a { out[ox] = 0 }
+                        if sw == 1 {
+                            if b > a { (out + a).update(from: line + a + x0, count: b - a) }
                         } else {
-                            for ox in 0..<outWidth {
-                                let x = ox * sw + x0
-                                out[ox] = (x >= 0 && x < width) ? line[x] : 0
-                            }
+                            var source = line + a * sw + x0
+                            for ox in a..<b { out[ox] = source.pointee; source += sw }
                         }
+                        for ox in b..<outWidth { out[ox] = 0 }
                     }
                 }
             }

@@ -17,6 +17,8 @@ public final class Engine: @unchecked Sendable {
     let index: [String: Int]
     /// For each layer, the steps that read it.
     let consumers: [[Int]]
+    /// Activation buffers and workspaces, reused across layers and runs.
+    let pool = BufferPool()
     /// OpenBLAS's thread count is process-wide, and changing it while another thread is inside a BLAS
     /// call gives wrong results: every use of BLAS holds this lock (one run at a time, each with the
     /// thread count it asked for).
@@ -26,9 +28,20 @@ public final class Engine: @unchecked Sendable {
     static func exclusive<T>(threads: Int, _ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = blasKernels
         openblas_set_num_threads(Int32(threads))
         return try body()
     }
+
+    /// The kernels OpenBLAS runs ("SkylakeX", "Haswell", …), chosen before the first BLAS call:
+    /// OpenBLAS 0.3.21 falls back to its oldest x86-64 kernels ("Prescott", SSE3) on CPUs it does
+    /// not know, 5× slower on an AVX-512 Xeon; then Zoo picks SkylakeX or Haswell by the CPU's
+    /// features instead. An explicit `OPENBLAS_CORETYPE` is always respected.
+    public static let blasKernels: String = {
+        let switched = zoo_blas_choose_kernels() == 1
+        let name = zoo_blas_kernels().map { String(cString: $0) } ?? "unknown"
+        return switched ? "\(name) (chosen by Zoo)" : name
+    }()
 
     /// How batch norm and dropout behave.
     public enum Mode: Sendable, Equatable {
@@ -191,10 +204,9 @@ public final class Engine: @unchecked Sendable {
             }
             wanted[i] = name
         }
-        Engine.lock.lock()
-        defer { Engine.lock.unlock() }
-        openblas_set_num_threads(Int32(threads))
-        return try execute(input, wanted: wanted)
+        // OpenBLAS runs single-threaded: the engine shares each layer's work among its threads
+        // itself (each thread calling SGEMM on its own share).
+        return try Engine.exclusive(threads: 1) { try execute(input, wanted: wanted) }
     }
 
     /// Set ZOO_PROFILE=1 to print each layer's time to standard error (for finding hot spots).
@@ -202,7 +214,8 @@ public final class Engine: @unchecked Sendable {
 
     private func execute(_ input: Tensor, wanted: [Int: String]) throws -> [String: Tensor] {
         let batch = input.batch
-        let inputBuffer = Buffer(copying: input.data)
+        let inputBuffer = pool.take(count: input.data.count)
+        input.data.withUnsafeBufferPointer { inputBuffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var values = [Buffer?](repeating: nil, count: steps.count)
         // The last step that reads each step's output (requested outputs are copied when made).
         var lastUse = (0..<steps.count).map { consumers[$0].max() ?? -1 }
@@ -213,12 +226,13 @@ public final class Engine: @unchecked Sendable {
         for (i, step) in steps.enumerated() {
             if case .convolution(_, _?, _?) = step.operation, wanted[i] == nil { useFolded.insert(i) }
         }
-        var fusedRelu = Set<Int>()   // convolutions that apply the ReLU themselves
+        var fusedRelu = Set<Int>()   // convolutions and residual adds that apply the ReLU themselves
         var reluAliases = Set<Int>()  // ReLUs that then just pass their input on
         for (i, step) in steps.enumerated() {
             guard case .relu = step.operation, let j = step.inputs.first, consumers[j] == [i], wanted[j] == nil else { continue }
             var conv: Int?
             if case .convolution = steps[j].operation { conv = j }
+            if case .add = steps[j].operation { conv = j }
             if case .batchNorm(_, _, let from?) = steps[j].operation, useFolded.contains(from) { conv = from }
             guard let conv else { continue }
             fusedRelu.insert(conv)
@@ -228,9 +242,10 @@ public final class Engine: @unchecked Sendable {
         for (i, step) in steps.enumerated().reversed() where isAlias(i, step, useFolded: useFolded, reluAliases: reluAliases) {
             if let j = step.inputs.first { lastUse[j] = max(lastUse[j], lastUse[i]) }
         }
-        let workspace = Buffer(count: steps.compactMap { step -> Int? in
-            if case .convolution(let raw, _, _) = step.operation { return raw.workspaceSize(batch: batch) } else { return nil }
-        }.max() ?? 0)
+        let workspaceCount = steps.compactMap { step -> Int? in
+            if case .convolution(let raw, _, _) = step.operation { return raw.workspacePerThread(batch: batch, threads: threads) } else { return nil }
+        }.max() ?? 0
+        let workspaces = (0..<threads).map { _ in pool.take(count: workspaceCount) }
 
         for (i, step) in steps.enumerated() {
             let sources = step.inputs.isEmpty ? [inputBuffer] : step.inputs.map { values[$0]! }
@@ -239,10 +254,10 @@ public final class Engine: @unchecked Sendable {
             if isAlias(i, step, useFolded: useFolded, reluAliases: reluAliases) {
                 values[i] = sources[0]
             } else {
-                let out = Buffer(count: outSize * batch)
+                let out = pool.take(count: outSize * batch)
                 let started = Engine.profiling ? DispatchTime.now().uptimeNanoseconds : 0
                 try compute(i, step, sources: sources, inSize: inSize, outSize: outSize, batch: batch, out: out,
-                            folded: useFolded.contains(i), fuseRelu: fusedRelu.contains(i), workspace: workspace)
+                            folded: useFolded.contains(i), fuseRelu: fusedRelu.contains(i), workspaces: workspaces)
                 if Engine.profiling {
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
@@ -267,6 +282,17 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// Splits 0..<count among the threads in contiguous chunks (element-wise kernels); one chunk
+    /// when the work is too small to be worth a thread hand-off.
+    private func chunks(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let parts = count >= 32_768 ? threads : 1
+        if parts == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let start = count * t / parts, end = count * (t + 1) / parts
+            if start < end { body(start..<end) }
+        }
+    }
+
     private func isAlias(_ i: Int, _ step: Step, useFolded: Set<Int>, reluAliases: Set<Int>) -> Bool {
         switch step.operation {
         case .alias: return true
@@ -277,7 +303,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func compute(_ i: Int, _ step: Step, sources: [Buffer], inSize: [Int], outSize: Int, batch: Int, out: Buffer,
-                         folded: Bool, fuseRelu: Bool, workspace: Buffer) throws {
+                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer]) throws {
         let x = sources[0].pointer, y = out.pointer
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
@@ -293,10 +319,15 @@ public final class Engine: @unchecked Sendable {
         case .convolution(let raw, let foldedKernel, _):
             var kernel = folded ? foldedKernel! : raw
             kernel.relu = fuseRelu
-            // Several images per GEMM where they fit, OpenBLAS threading each GEMM. (Calling SGEMM
-            // from several threads at once corrupted results now and then with Debian's OpenBLAS
-            // 0.3.21: don't.)
-            kernel.run(batch: batch, x, y, workspace: workspace.count > 0 ? workspace.pointer : nil)
+            // Whole images or bands of output rows per thread, several images per GEMM where they
+            // fit; OpenBLAS threads the GEMMs only where the work cannot be shared out.
+            if kernel.sharing(batch: batch, threads: threads) == .single && threads > 1 {
+                openblas_set_num_threads(Int32(threads))
+                kernel.run(batch: batch, x, y, workspace: workspaces[0].count > 0 ? workspaces[0].pointer : nil)
+                openblas_set_num_threads(1)
+            } else {
+                kernel.run(batch: batch, threads: threads, x, y, workspaces: workspaces.map(\.pointer))
+            }
         case .pool(let p):
             if batch == 1 && threads > 1 {
                 splitting(info.output.channels) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
@@ -326,7 +357,10 @@ public final class Engine: @unchecked Sendable {
             let mask = Engine.dropoutMask(seed: seed, count: outSize * batch, rate: rate)
             for k in 0..<(outSize * batch) { y[k] = x[k] * mask[k] }
         case .relu:
-            for k in 0..<(outSize * batch) { y[k] = max(x[k], 0) }
+            chunks(outSize * batch) { range in
+                let y = ys.pointer, x = xs.pointer
+                for k in range { y[k] = max(x[k], 0) }
+            }
         case .tanh:
             Elementwise.tanh(x, y, count: outSize * batch)
         case .scaledTanh(let a, let s):
@@ -350,7 +384,7 @@ public final class Engine: @unchecked Sendable {
                 for n in 0..<batch { Kernels.softmax(outSize, x + n * outSize, y + n * outSize) }
             }
         case .dense(let weights, let bias):
-            Kernels.dense(weights: weights, bias: bias, inputs: inCount, outputs: outSize, batch: batch, x, y)
+            Kernels.dense(weights: weights, bias: bias, inputs: inCount, outputs: outSize, batch: batch, x, y, threads: threads)
         case .concat:
             var offset = 0
             for (source, size) in zip(sources, inSize) {
@@ -358,8 +392,17 @@ public final class Engine: @unchecked Sendable {
                 offset += size
             }
         case .add:
-            y.update(from: x, count: outSize * batch)
-            for source in sources.dropFirst() { for k in 0..<(outSize * batch) { y[k] += source.pointer[k] } }
+            let others = sources.dropFirst().map { UnsafeSendable($0.pointer) }
+            let relu = fuseRelu
+            chunks(outSize * batch) { range in
+                let y = ys.pointer, x = xs.pointer
+                for k in range { y[k] = x[k] }
+                for source in others {
+                    let a = source.pointer
+                    for k in range { y[k] += a[k] }
+                }
+                if relu { for k in range { y[k] = max(y[k], 0) } }
+            }
         case .padShortcut(let p):
             perSample { n in Kernels.padShortcut(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .rbf(let prototypes):
@@ -378,20 +421,59 @@ extension Engine.Mode {
     }
 }
 
-/// An activation buffer, freed when the last reference goes.
+/// An activation buffer: back to its pool (or freed) when the last reference goes.
 final class Buffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
+    /// The floats asked for; `capacity` may be more (a recycled buffer).
     let count: Int
+    let capacity: Int
+    private let pool: BufferPool?
     init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        capacity = max(count, 1)
+        pointer = .allocate(capacity: capacity)
+        pool = nil
+    }
+    fileprivate init(pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int, pool: BufferPool) {
+        self.pointer = pointer; self.count = count; self.capacity = capacity; self.pool = pool
     }
     convenience init(copying values: [Float]) {
         self.init(count: values.count)
         values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: values.count) }
     }
     func array(count: Int) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-    deinit { pointer.deallocate() }
+    deinit {
+        if let pool { pool.give(pointer, capacity: capacity) } else { pointer.deallocate() }
+    }
+}
+
+/// The engine's activation memory, kept from one layer and one run to the next: a fresh
+/// allocation of a large buffer is fresh pages, and faulting them in cost GoogLeNet a tenth of its
+/// time. Best fit among the free buffers; a new allocation when none is large enough.
+final class BufferPool: @unchecked Sendable {
+    private var free: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+    private let lock = NSLock()
+
+    func take(count: Int) -> Buffer {
+        let needed = max(count, 1)
+        lock.lock()
+        var best: Int?
+        for (i, b) in free.enumerated() where b.capacity >= needed && b.capacity <= 2 * needed + 4096 {
+            if best == nil || b.capacity < free[best!].capacity { best = i }
+        }
+        let found = best.map { free.remove(at: $0) }
+        lock.unlock()
+        if let found { return Buffer(pointer: found.pointer, count: count, capacity: found.capacity, pool: self) }
+        return Buffer(pointer: .allocate(capacity: needed), count: count, capacity: needed, pool: self)
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+        lock.lock()
+        free.append((pointer, capacity))
+        lock.unlock()
+    }
+
+    deinit { for b in free { b.pointer.deallocate() } }
 }
 
 /// A pointer handed to worker threads that write disjoint ranges.

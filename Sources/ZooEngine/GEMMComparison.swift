@@ -2,8 +2,9 @@ import CBLAS
 import Foundation
 import ZooCore
 
-/// How close each convolution gets to OpenBLAS's SGEMM on the GEMM shapes it calls: the layer alone
-/// (im2col + GEMM + bias/ReLU, one image) against bare `cblas_sgemm` calls with the same M, N, K.
+/// How close each convolution gets to OpenBLAS's SGEMM on the GEMM shapes it calls: the layer alone,
+/// run as the engine runs it (im2col + GEMM + bias/ReLU, one image, on the engine's threads) against
+/// bare `cblas_sgemm` calls with the same M, N, K, threaded by OpenBLAS over the same threads.
 public struct GEMMComparison: Sendable {
     public struct Row: Sendable {
         public var layer: String
@@ -25,7 +26,8 @@ public struct GEMMComparison: Sendable {
             let input = Buffer(count: raw.inChannels * raw.height * raw.width)
             for i in 0..<input.count { input.pointer[i] = Float(i % 7) - 3 }
             let output = Buffer(count: raw.filters * raw.outHeight * raw.outWidth)
-            let workspace = Buffer(count: max(raw.workspaceSize, 1))
+            let threads = engine.threads
+            let workspaces = (0..<threads).map { _ in Buffer(count: max(raw.workspacePerThread(batch: 1, threads: threads), 1)) }
             func median(_ body: () -> Void) -> Double {
                 body()
                 var t: [Double] = []
@@ -36,7 +38,11 @@ public struct GEMMComparison: Sendable {
                 }
                 return t.sorted()[t.count / 2]
             }
-            let layer = median { raw.run(input.pointer, output.pointer, workspace: workspace.pointer) }
+            openblas_set_num_threads(1)
+            let layer = median {
+                raw.run(batch: 1, threads: threads, input.pointer, output.pointer, workspaces: workspaces.map(\.pointer))
+            }
+            openblas_set_num_threads(Int32(threads))
             let m = raw.filters / raw.groups, k = raw.columnRows, n = raw.outHeight * raw.outWidth
             let a = Buffer(count: m * k), b = Buffer(count: k * n), c = Buffer(count: m * n)
             for i in 0..<a.count { a.pointer[i] = 0.01 }

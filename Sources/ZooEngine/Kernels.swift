@@ -27,6 +27,13 @@ enum Kernels {
             }
             return
         }
+        // Any other window, separably: the window's input rows are combined column by column into
+        // one line, then `kw` neighbours along the line into `wide` (both contiguous, vectorised);
+        // an output whose window lies inside the line reads `wide`, one at an edge its clipped window.
+        let line = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * W, 1))
+        defer { line.deallocate() }
+        let wide = line + W, interior = W - kw + 1
+        let isMax = p.mode == .max
         for c in channels ?? 0..<s.channels {
             let plane = x + c * H * W, out = y + c * OH * OW
             for oy in 0..<OH {
@@ -34,27 +41,39 @@ enum Kernels {
                 let ya = max(y0, 0), yb = min(y0 + kh, H)
                 // PyTorch's divisor with count_include_pad: the window clipped to the padded input.
                 let paddedRows = min(y0 + kh, H + pb) - y0
+                if ya >= yb {
+                    for ox in 0..<OW { out[oy * OW + ox] = isMax ? -Float.infinity : 0 }
+                    continue
+                }
+                line.update(from: plane + ya * W, count: W)
+                for yy in (ya + 1)..<max(ya + 1, yb) {
+                    let row = plane + yy * W
+                    if isMax { for i in 0..<W { line[i] = larger(line[i], row[i]) } } else { for i in 0..<W { line[i] += row[i] } }
+                }
+                if interior > 0 {
+                    wide.update(from: line, count: interior)
+                    for k in 1..<max(1, kw) {
+                        let shifted = line + k
+                        if isMax { for i in 0..<interior { wide[i] = larger(wide[i], shifted[i]) } } else { for i in 0..<interior { wide[i] += shifted[i] } }
+                    }
+                }
                 for ox in 0..<OW {
                     let x0 = ox * sw - pl
+                    let inside = x0 >= 0 && x0 < interior
                     let xa = max(x0, 0), xb = min(x0 + kw, W)
-                    if p.mode == .max {
+                    if isMax {
+                        if inside { out[oy * OW + ox] = wide[x0]; continue }
                         var m = -Float.infinity
-                        var yy = ya
-                        while yy < yb {
-                            let row = plane + yy * W
-                            var xx = xa
-                            while xx < xb { m = max(m, row[xx]); xx += 1 }
-                            yy += 1
-                        }
+                        var xx = xa
+                        while xx < xb { m = larger(m, line[xx]); xx += 1 }
                         out[oy * OW + ox] = m
                     } else {
                         var sum: Float = 0
-                        var yy = ya
-                        while yy < yb {
-                            let row = plane + yy * W
+                        if inside {
+                            sum = wide[x0]
+                        } else {
                             var xx = xa
-                            while xx < xb { sum += row[xx]; xx += 1 }
-                            yy += 1
+                            while xx < xb { sum += line[xx]; xx += 1 }
                         }
                         let divisor = p.countIncludePad ? paddedRows * (min(x0 + kw, W + pr) - x0) : max(yb - ya, 0) * max(xb - xa, 0)
                         out[oy * OW + ox] = divisor > 0 ? sum / Float(divisor) : 0
@@ -63,6 +82,9 @@ enum Kernels {
             }
         }
     }
+
+    /// max(a, b) as one instruction (`maxss`/`vmaxps`; Swift's `max` keeps a NaN-aware select).
+    @inline(__always) static func larger(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
 
     static func subsample(_ sub: Subsampling, info: LayerInfo, coefficient: [Float], bias: [Float],
                           _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
@@ -140,16 +162,27 @@ enum Kernels {
         }
     }
 
-    /// y = W x + b for a batch: SGEMV for one sample, SGEMM otherwise. W is (out, in).
+    /// y = W x + b for a batch: SGEMV for one sample, SGEMM otherwise. W is (out, in). With
+    /// `threads` > 1 each thread computes a contiguous share of the outputs (OpenBLAS set to one
+    /// thread); fully-connected layers at batch 1 are bound by reading W, which two threads do faster.
     static func dense(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int, batch: Int,
-                      _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+                      _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, threads: Int = 1) {
+        let parts = outputs >= 64 * threads ? threads : 1
+        let xs = UnsafeSendable(UnsafeMutablePointer(mutating: x)), ys = UnsafeSendable(y)
         weights.withUnsafeBufferPointer { w in
-            if batch == 1 {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outputs), Int32(inputs), 1, w.baseAddress!, Int32(inputs), x, 1, 0, y, 1)
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputs), Int32(inputs),
-                            1, x, Int32(inputs), w.baseAddress!, Int32(inputs), 0, y, Int32(outputs))
+            let ws = UnsafeSendable(UnsafeMutablePointer(mutating: w.baseAddress!))
+            let share = { @Sendable (t: Int) in
+                let first = outputs * t / parts, count = outputs * (t + 1) / parts - first
+                guard count > 0 else { return }
+                if batch == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(inputs), 1, ws.pointer + first * inputs, Int32(inputs),
+                                xs.pointer, 1, 0, ys.pointer + first, 1)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(count), Int32(inputs),
+                                1, xs.pointer, Int32(inputs), ws.pointer + first * inputs, Int32(inputs), 0, ys.pointer + first, Int32(outputs))
+                }
             }
+            if parts > 1 { DispatchQueue.concurrentPerform(iterations: parts, execute: share) } else { share(0) }
         }
         if let bias {
             for n in 0..<batch { for j in 0..<outputs { y[n * outputs + j] += bias[j] } }

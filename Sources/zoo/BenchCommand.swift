@@ -40,12 +40,12 @@ struct BenchCommand: ParsableCommand {
             let rss = peakRSSKiB()
             if json {
                 print(JSON.object([
-                    ("network", .string(network.name)), ("batch", .int(batch)), ("threads", .int(engine.threads)),
+                    ("network", .string(network.name)), ("batch", .int(batch)), ("threads", .int(engine.threads)), ("blas_kernels", .string(Engine.blasKernels)),
                     ("median_ms", .double(median)), ("min_ms", .double(times[0])), ("images_per_s", .double(imagesPerSecond)),
                     ("gflops", .double(gflops)), ("peak_rss_kib", .int(rss)), ("weight_bytes", .int(summary.weightBytes)),
                 ]).rendered())
             } else {
-                print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs")
+                print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs, OpenBLAS kernels \(Engine.blasKernels)")
                 print(String(format: "  median %.2f ms per batch (min %.2f), %.1f images/s, %.1f GFLOP/s", median, times[0], imagesPerSecond, gflops))
                 print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
                 if gemm {

@@ -1,0 +1,72 @@
+import Testing
+import ZooCore
+@testable import ZooEngine
+
+/// The engine shares each layer among its threads (whole images, bands of output rows, or shares of
+/// the filters, each thread calling a single-threaded SGEMM). Every way must give the numbers of
+/// one thread; the layer kinds themselves are checked against PyTorch in TorchFixtureTests.
+struct ThreadingTests {
+    /// Convolutions of every shape the sharing rules tell apart, a residual add with a fused ReLU,
+    /// clipped pooling windows, and a fully-connected layer wide enough to be split.
+    static func network() throws -> Network {
+        var b = NetworkBuilder("threads", input: [8, 12, 12])
+        b.conv("c3x3", filters: 16, kernel: 3, padding: 1)               // rows at batch 1
+        b.relu("r1")
+        b.conv("c1x1", filters: 64, kernel: 1)                           // pointwise, rows
+        b.conv("down", filters: 64, kernel: 3, stride: 2, padding: 1, rounding: .floor) // 6×6 map, 64 filters: filters
+        b.relu("r2")
+        b.conv("wide", filters: 96, kernel: 1)                           // pointwise, filters
+        b.conv("shortcut", filters: 96, kernel: 1, stride: 2, rounding: .floor, inputs: ["c1x1"])
+        b.residualAdd("add", ["wide", "shortcut"])
+        b.relu("r3")                                                     // fused into the add
+        b.conv("grouped", filters: 32, kernel: 3, padding: 1, groups: 2) // per group
+        b.maxPool("maxpool", kernel: 3, stride: 2, padding: 1, rounding: .ceil)
+        b.avgPool("avgpool", kernel: 3, stride: 1, padding: 1)
+        b.flatten("flat")
+        b.dense("fc1", units: 300)
+        b.relu("r4")
+        b.dense("fc2", units: 10)
+        return try b.build()
+    }
+
+    @Test func everyWayOfSharingGivesTheOneThreadNumbers() throws {
+        let model = try Model.randomlyInitialised(Self.network(), seed: 5)
+        let reference = try Engine(model: model, threads: 1)
+        var modes = Set<String>()
+        for batch in [1, 3, 4] {
+            var rng = RandomSource(seed: UInt64(batch))
+            let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { _ in Float(rng.uniform() * 2 - 1) })
+            let names = ["r1", "c1x1", "r2", "r3", "grouped", "maxpool", "avgpool", "fc2"]
+            let expected = try reference.run(x, outputs: names)
+            for threads in [2, 3] {
+                let engine = try Engine(model: model, threads: threads)
+                for step in engine.steps {
+                    if case .convolution(let raw, _, _) = step.operation { modes.insert("\(raw.sharing(batch: batch, threads: threads))") }
+                }
+                let got = try engine.run(x, outputs: names)
+                for name in names {
+                    let e = expected[name]!.data, g = got[name]!.data
+                    let scale = e.map(abs).max()!
+                    let worst = zip(e, g).map { abs($0 - $1) }.max()!
+                    #expect(worst <= 1e-5 * scale, "\(name), batch \(batch), \(threads) threads: off by \(worst) (max |value| \(scale))")
+                }
+                // Only the final output requested: everything fused, buffers recycled — same numbers.
+                let alone = try engine.run(x)["fc2"]!.data
+                #expect(zip(alone, expected["fc2"]!.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+            }
+        }
+        #expect(modes.isSuperset(of: ["images", "rows", "filters"]), "modes exercised: \(modes)")
+    }
+
+    @Test func runsRepeatWithRecycledBuffers() throws {
+        // A second run reuses the first run's buffers: nothing stale may leak into it.
+        let model = try Model.randomlyInitialised(Self.network(), seed: 9)
+        let engine = try Engine(model: model, threads: 2)
+        let a = Tensor(shape: [2, 8, 12, 12], data: (0..<(2 * 8 * 144)).map { Float($0 % 11) - 5 })
+        let b = Tensor(shape: [1, 8, 12, 12], data: (0..<(8 * 144)).map { Float($0 % 5) })
+        let first = try engine.run(a)["fc2"]!
+        let other = try engine.run(b)["fc2"]!
+        #expect(try engine.run(a)["fc2"]! == first)
+        #expect(try engine.run(b)["fc2"]! == other)
+    }
+}
