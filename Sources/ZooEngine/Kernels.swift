@@ -27,57 +27,68 @@ enum Kernels {
             }
             return
         }
-        // Any other window, separably: the window's input rows are combined column by column into
-        // one line, then `kw` neighbours along the line into `wide` (both contiguous, vectorised);
-        // an output whose window lies inside the line reads `wide`, one at an edge its clipped window.
-        let line = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * W, 1))
-        defer { line.deallocate() }
-        let wide = line + W, interior = W - kw + 1
+        // Any other window, separably, a whole plane at a time: first each output row's window rows
+        // are combined column by column into `rowsOf` (OH × W; with stride 1 one long vector
+        // operation per kernel row), then `kw` neighbours along each line into `wide`; an output
+        // whose window lies inside the line reads `wide`, one at an edge its clipped window.
         let isMax = p.mode == .max
+        let rowsOf = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * OH * W, 1))
+        defer { rowsOf.deallocate() }
+        let wide = rowsOf + OH * W
+        let combine = { (target: UnsafeMutablePointer<Float>, source: UnsafePointer<Float>, count: Int) in
+            if isMax { for i in 0..<count { target[i] = larger(target[i], source[i]) } } else { for i in 0..<count { target[i] += source[i] } }
+        }
         for c in channels ?? 0..<s.channels {
             let plane = x + c * H * W, out = y + c * OH * OW
+            rowsOf.update(repeating: isMax ? -Float.infinity : 0, count: OH * W)
+            for ky in 0..<kh {
+                if sh == 1 {
+                    // Output rows oy read input row oy − pt + ky: those inside the input are a block.
+                    let a = max(0, pt - ky), b = min(OH, H + pt - ky)
+                    if a < b { combine(rowsOf + a * W, plane + (a - pt + ky) * W, (b - a) * W) }
+                } else {
+                    for oy in 0..<OH {
+                        let yy = oy * sh - pt + ky
+                        if yy >= 0 && yy < H { combine(rowsOf + oy * W, plane + yy * W, W) }
+                    }
+                }
+            }
+            // kw neighbours: with stride 1 along the whole plane at once (values that straddle two
+            // rows are never read), else row by row.
+            let span = sw == 1 ? OH * W - kw + 1 : W - kw + 1
+            if span > 0 {
+                for line in 0..<(sw == 1 ? 1 : OH) {
+                    let from = rowsOf + line * W, to = wide + line * W
+                    to.update(from: from, count: span)
+                    for k in 1..<max(1, kw) { combine(to, from + k, span) }
+                }
+            }
             for oy in 0..<OH {
                 let y0 = oy * sh - pt
                 let ya = max(y0, 0), yb = min(y0 + kh, H)
                 // PyTorch's divisor with count_include_pad: the window clipped to the padded input.
                 let paddedRows = min(y0 + kh, H + pb) - y0
-                if ya >= yb {
-                    for ox in 0..<OW { out[oy * OW + ox] = isMax ? -Float.infinity : 0 }
-                    continue
+                let line = rowsOf + oy * W, lineWide = wide + oy * W, o = out + oy * OW
+                // Outputs ia..<ib have their whole window inside the line: read `wide`.
+                let ia = min(OW, (pl + sw - 1) / sw), ib = max(ia, min(OW, W - kw + pl >= 0 ? (W - kw + pl) / sw + 1 : 0))
+                if isMax {
+                    if sw == 1 { if ib > ia { (o + ia).update(from: lineWide + ia - pl, count: ib - ia) } } else { for ox in ia..<ib { o[ox] = lineWide[ox * sw - pl] } }
+                } else {
+                    let divisor = Float(p.countIncludePad ? paddedRows * kw : max(yb - ya, 0) * kw)
+                    for ox in ia..<ib { o[ox] = divisor > 0 ? lineWide[ox * sw - pl] / divisor : 0 }
                 }
-                line.update(from: plane + ya * W, count: W)
-                for yy in (ya + 1)..<max(ya + 1, yb) {
-                    let row = plane + yy * W
-                    if isMax { for i in 0..<W { line[i] = larger(line[i], row[i]) } } else { for i in 0..<W { line[i] += row[i] } }
-                }
-                if interior > 0 {
-                    wide.update(from: line, count: interior)
-                    for k in 1..<max(1, kw) {
-                        let shifted = line + k
-                        if isMax { for i in 0..<interior { wide[i] = larger(wide[i], shifted[i]) } } else { for i in 0..<interior { wide[i] += shifted[i] } }
-                    }
-                }
-                for ox in 0..<OW {
+                for edge in 0..<(ia + OW - ib) {
+                    let ox = edge < ia ? edge : ib + edge - ia
                     let x0 = ox * sw - pl
-                    let inside = x0 >= 0 && x0 < interior
                     let xa = max(x0, 0), xb = min(x0 + kw, W)
-                    if isMax {
-                        if inside { out[oy * OW + ox] = wide[x0]; continue }
-                        var m = -Float.infinity
-                        var xx = xa
-                        while xx < xb { m = larger(m, line[xx]); xx += 1 }
-                        out[oy * OW + ox] = m
-                    } else {
-                        var sum: Float = 0
-                        if inside {
-                            sum = wide[x0]
-                        } else {
-                            var xx = xa
-                            while xx < xb { sum += line[xx]; xx += 1 }
-                        }
+                    var v: Float = isMax ? -Float.infinity : 0
+                    var xx = xa
+                    while xx < xb { v = isMax ? larger(v, line[xx]) : v + line[xx]; xx += 1 }
+                    if !isMax {
                         let divisor = p.countIncludePad ? paddedRows * (min(x0 + kw, W + pr) - x0) : max(yb - ya, 0) * max(xb - xa, 0)
-                        out[oy * OW + ox] = divisor > 0 ? sum / Float(divisor) : 0
+                        v = divisor > 0 ? v / Float(divisor) : 0
                     }
+                    o[ox] = v
                 }
             }
         }
