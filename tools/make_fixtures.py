@@ -303,3 +303,13 @@ h = sq(subs(sq(F.conv2d(h, dense, p["C3"]["bias"])), p["S4"]))
 h = sq(F.conv2d(h, p["C5"]["kernel"], p["C5"]["bias"])).flatten(1)
 f6 = sq(F.linear(h, p["F6"]["kernel"], p["F6"]["bias"]))
 case("lenet5_paper", "zoo: lenet5", x, p, {"F6_act": f6, "OUTPUT": ((f6[:, None, :] - p["OUTPUT"]["prototypes"][None]) ** 2).sum(-1)})
+
+# Convolutions large enough for Winograd F(2×2, 3×3) (3×3, stride 1, ≥ 16 channels and filters,
+# maps of ≥ 28×28): odd output sizes (half-outside tiles), padding, and a folded batch norm + ReLU.
+x = rand(2, 32, 29, 31); w = f32(torch.randn(24, 32, 3, 3) / 10); b = rand(24)
+case("conv_winograd_odd", net([32, 29, 31], ["{name: c, type: conv, filters: 24, kernel: 3, padding: 1}"]),
+     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
+x = rand(1, 16, 32, 30); w = f32(torch.randn(32, 16, 3, 3) / 10); p = bn_params(32)
+case("conv_winograd_bn_relu", net([16, 32, 30], ["{name: c, type: conv, filters: 32, kernel: 3, bias: false}",
+                                                  "{name: bn, type: batchnorm}", "{name: relu, type: relu}"]),
+     x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w), p))})

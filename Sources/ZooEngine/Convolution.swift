@@ -1,5 +1,5 @@
 import CBLAS
-import Dispatch
+import Foundation
 import ZooCore
 
 /// Convolution by im2col + SGEMM, one GEMM per (image, group); a 1×1, stride-1, unpadded
@@ -15,6 +15,27 @@ struct ConvolutionKernel: @unchecked Sendable {
     var bias: [Float]?
     /// Apply a ReLU to the output (fused).
     var relu = false
+    /// The Winograd F(2×2, 3×3) form, where it applies and was prepared (`prepareWinograd`).
+    var winograd: WinogradKernel?
+
+    /// `ZOO_CONVOLUTION=im2col` turns Winograd off (to compare the two on the same run).
+    static let im2colOnly = ProcessInfo.processInfo.environment["ZOO_CONVOLUTION"] == "im2col"
+
+    /// Prepares the Winograd form where `WinogradKernel.applies` (after the weights are final:
+    /// a folded batch norm changes them).
+    mutating func prepareWinograd() {
+        winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self) : nil
+    }
+
+    /// The Winograd form with this kernel's fused ReLU.
+    private var winogradForm: WinogradKernel? {
+        guard var w = winograd else { return nil }
+        w.relu = relu
+        return w
+    }
+
+    /// "winograd" or "im2col": how `run` convolves.
+    var method: String { winograd != nil ? "winograd" : (isPointwise ? "gemm" : "im2col") }
 
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
@@ -63,12 +84,14 @@ struct ConvolutionKernel: @unchecked Sendable {
         if threads <= 1 { return .single }
         if batch >= threads && (batch % threads == 0 || batch >= 4 * threads) { return .images }
         let spatial = outHeight * outWidth
+        if let w = winograd { return w.tileRows >= threads ? .rows : .single }
         if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || rowsPerBand() >= outHeight) { return .filters }
         return outHeight >= threads ? .rows : .single
     }
 
     /// Workspace (floats) each of `threads` threads needs for `batch` images.
     func workspacePerThread(batch: Int, threads: Int) -> Int {
+        if let w = winograd { return w.workspaceSize(threads: sharing(batch: batch, threads: threads) == .single ? 1 : threads) }
         switch sharing(batch: batch, threads: threads) {
         case .single: return workspaceSize(batch: batch)
         case .images: return workspaceSize(batch: (batch + threads - 1) / threads, threads: threads)
@@ -98,6 +121,16 @@ struct ConvolutionKernel: @unchecked Sendable {
                          workspace: spaces[t].pointer, threads: threads)
             }
         case .rows:
+            if let w = winogradForm {
+                for n in 0..<batch {
+                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                        let first = w.tileRows * t / threads, last = w.tileRows * (t + 1) / threads
+                        guard first < last else { return }
+                        w.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, tileRows: first..<last, threads: threads)
+                    }
+                }
+                return
+            }
             for n in 0..<batch {
                 DispatchQueue.concurrentPerform(iterations: threads) { t in
                     let first = self.outHeight * t / threads, last = self.outHeight * (t + 1) / threads
@@ -140,8 +173,12 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// `imagesPerGEMM` allows (their columns side by side), else one at a time.
     func run(batch: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
              threads: Int = 1) {
-        let m = imagesPerGEMM(batch: batch, threads: threads)
         let inCount = inChannels * height * width, spatial = outHeight * outWidth, outCount = filters * spatial
+        if let w = winogradForm, let workspace {
+            for n in 0..<batch { w.run(input + n * inCount, output + n * outCount, workspace: workspace, tileRows: 0..<w.tileRows, threads: threads) }
+            return
+        }
+        let m = imagesPerGEMM(batch: batch, threads: threads)
         guard m > 1, let workspace else {
             for n in 0..<batch { run(input + n * inCount, output + n * outCount, workspace: workspace, threads: threads) }
             return

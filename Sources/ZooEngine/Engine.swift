@@ -119,7 +119,13 @@ public final class Engine: @unchecked Sendable {
                     folded = k
                     into = consumers[i][0]
                 }
-                op = .convolution(raw: raw, folded: folded, foldedInto: into)
+                // Winograd where it applies, for the form that runs (the raw one only when there
+                // is no folded one; a requested raw output then takes im2col).
+                var prepared = raw
+                if mode == .inference {
+                    if folded != nil { folded!.prepareWinograd() } else { prepared.prepareWinograd() }
+                }
+                op = .convolution(raw: prepared, folded: folded, foldedInto: into)
             case .pooling(let pool): op = .pool(pool)
             case .subsampling(let s): op = .subsample(s, coefficient: p["coefficient"]!.data, bias: p["bias"]!.data)
             case .globalAveragePooling: op = .globalAverage
@@ -242,8 +248,10 @@ public final class Engine: @unchecked Sendable {
         for (i, step) in steps.enumerated().reversed() where isAlias(i, step, useFolded: useFolded, reluAliases: reluAliases) {
             if let j = step.inputs.first { lastUse[j] = max(lastUse[j], lastUse[i]) }
         }
+        // Whichever form runs (the folded one may be Winograd where the raw one is not).
         let workspaceCount = steps.compactMap { step -> Int? in
-            if case .convolution(let raw, _, _) = step.operation { return raw.workspacePerThread(batch: batch, threads: threads) } else { return nil }
+            guard case .convolution(let raw, let folded, _) = step.operation else { return nil }
+            return max(raw.workspacePerThread(batch: batch, threads: threads), folded?.workspacePerThread(batch: batch, threads: threads) ?? 0)
         }.max() ?? 0
         let workspaces = (0..<threads).map { _ in pool.take(count: workspaceCount) }
 

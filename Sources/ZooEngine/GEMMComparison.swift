@@ -8,6 +8,9 @@ import ZooCore
 public struct GEMMComparison: Sendable {
     public struct Row: Sendable {
         public var layer: String
+        /// How the engine convolves this layer: "im2col", "gemm" (1×1) or "winograd" (whose layer
+        /// time is then compared with the SGEMM that im2col would need: it can beat it).
+        public var method: String
         public var m: Int, n: Int, k: Int
         public var layerMilliseconds: Double
         public var gemmMilliseconds: Double
@@ -22,7 +25,8 @@ public struct GEMMComparison: Sendable {
     private static func measureLocked(_ engine: Engine, runs: Int) -> [Row] {
         var rows: [Row] = []
         for step in engine.steps {
-            guard case .convolution(let raw, _, _) = step.operation else { continue }
+            guard case .convolution(let unfolded, let folded, _) = step.operation else { continue }
+            let raw = folded ?? unfolded   // the form the engine runs
             let input = Buffer(count: raw.inChannels * raw.height * raw.width)
             for i in 0..<input.count { input.pointer[i] = Float(i % 7) - 3 }
             let output = Buffer(count: raw.filters * raw.outHeight * raw.outWidth)
@@ -52,7 +56,7 @@ public struct GEMMComparison: Sendable {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
                 }
             }
-            rows.append(Row(layer: step.name, m: m, n: n, k: k, layerMilliseconds: layer, gemmMilliseconds: gemm))
+            rows.append(Row(layer: step.name, method: raw.method, m: m, n: n, k: k, layerMilliseconds: layer, gemmMilliseconds: gemm))
         }
         return rows
     }

@@ -69,4 +69,43 @@ struct ThreadingTests {
         #expect(try engine.run(a)["fc2"]! == first)
         #expect(try engine.run(b)["fc2"]! == other)
     }
+
+    /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
+    /// padding, a fused ReLU, one to three threads and batches that take every way of sharing.
+    @Test func winogradMatchesIm2col() throws {
+        for (padding, relu) in [(1, false), (0, true)] {
+            var b = NetworkBuilder("w", input: [20, 31, 33])
+            b.conv("c", filters: 18, kernel: 3, padding: padding)
+            let model = try Model.randomlyInitialised(b.build(), seed: 11)
+            for threads in [1, 2, 3] {
+                let engine = try Engine(model: model, threads: threads)
+                guard case .convolution(var fast, _, _) = engine.steps[0].operation else { Issue.record("no convolution"); return }
+                #expect(fast.method == "winograd")
+                fast.relu = relu
+                var plain = fast
+                plain.winograd = nil
+                for batch in [1, 2, 3] {
+                    var rng = RandomSource(seed: UInt64(10 * threads + batch))
+                    let x = (0..<(batch * 20 * 31 * 33)).map { _ in Float(rng.normal()) }
+                    let out = batch * 18 * fast.outHeight * fast.outWidth
+                    func run(_ k: ConvolutionKernel) -> [Float] {
+                        let y = UnsafeMutablePointer<Float>.allocate(capacity: out)
+                        defer { y.deallocate() }
+                        let spaces = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, k.workspacePerThread(batch: batch, threads: threads))) }
+                        defer { spaces.forEach { $0.deallocate() } }
+                        // As the engine does: holding the BLAS lock, OpenBLAS on one thread.
+                        Engine.exclusive(threads: 1) {
+                            x.withUnsafeBufferPointer { k.run(batch: batch, threads: threads, $0.baseAddress!, y, workspaces: spaces) }
+                        }
+                        return Array(UnsafeBufferPointer(start: y, count: out))
+                    }
+                    let expected = run(plain), got = run(fast)
+                    let scale = expected.map(abs).max()!
+                    let worst = zip(expected, got).map { abs($0 - $1) }.max()!
+                    #expect(worst <= 1e-5 * scale, "padding \(padding), \(threads) threads, batch \(batch): off by \(worst) of \(scale)")
+                    if relu { #expect(got.allSatisfy { $0 >= 0 }) }
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,207 @@
+import CBLAS
+import ZooCore
+
+/// A 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", CVPR 2016): each 2×2 block of outputs ("tile")
+/// from a 4×4 block of the input in 16 multiplications instead of 36 per channel pair, so the GEMMs
+/// do 2.25× fewer operations than im2col's.
+///
+///     U = G g Gᵀ (each filter's 3×3 kernel of each channel, once, when prepared)
+///     V = Bᵀ d B (each 4×4 input block of each channel)
+///     M_ξ = U_ξ · V_ξ for ξ = 0..<16 (16 GEMMs: filters × channels times channels × tiles)
+///     y = Aᵀ m A (each tile of each filter, then the bias and the ReLU)
+///
+/// with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]],
+/// Aᵀ = [[1,1,1,0],[0,1,−1,−1]]. Its rounding differs from direct convolution's by a few units in
+/// the last place (the transforms add and subtract, with factors ½ and 1 only).
+struct WinogradKernel: @unchecked Sendable {
+    let channels: Int, filters: Int
+    let height: Int, width: Int, padTop: Int, padLeft: Int
+    let outHeight: Int, outWidth: Int
+    /// U as 16 matrices [filters, channels].
+    let transformed: [Float]
+    var bias: [Float]?
+    var relu = false
+
+    var tilesAcross: Int { (outWidth + 1) / 2 }
+    var tileRows: Int { (outHeight + 1) / 2 }
+
+    /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 channels and
+    /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
+    /// ResNet-50 and GoogLeNet), and U at most 1M values (4 MiB: it is kept beside the kernel;
+    /// VGG-16's 512-channel layers would add 126 MiB, past its memory budget).
+    static func applies(to k: ConvolutionKernel) -> Bool {
+        guard !ConvolutionKernel.im2colOnly else { return false }
+        return k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1
+            && k.inChannels >= 16 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 20
+    }
+
+    init(_ k: ConvolutionKernel) {
+        channels = k.inChannels; filters = k.filters
+        height = k.height; width = k.width; padTop = k.padTop; padLeft = k.padLeft
+        outHeight = k.outHeight; outWidth = k.outWidth
+        bias = k.bias; relu = k.relu
+        let C = channels, F = filters
+        var u = [Float](repeating: 0, count: 16 * F * C)
+        k.weights.withUnsafeBufferPointer { w in
+            for f in 0..<F {
+                for c in 0..<C {
+                    let g = w.baseAddress! + (f * C + c) * 9
+                    // G g: 4 rows of 3 (in Double: U is computed once).
+                    var gg = [[Double]](repeating: [0, 0, 0], count: 4)
+                    for j in 0..<3 {
+                        let a = Double(g[j]), b = Double(g[3 + j]), e = Double(g[6 + j])
+                        gg[0][j] = a; gg[1][j] = (a + b + e) / 2; gg[2][j] = (a - b + e) / 2; gg[3][j] = e
+                    }
+                    // (G g) Gᵀ: each row [a, b, e] → [a, (a+b+e)/2, (a−b+e)/2, e].
+                    for i in 0..<4 {
+                        let a = gg[i][0], b = gg[i][1], e = gg[i][2]
+                        let row = [a, (a + b + e) / 2, (a - b + e) / 2, e]
+                        for j in 0..<4 { u[((i * 4 + j) * F + f) * C + c] = Float(row[j]) }
+                    }
+                }
+            }
+        }
+        transformed = u
+    }
+
+    /// Tile rows per band so that a thread's V and M (16·(C + F)·tiles) stay within its share of
+    /// the workspace limit.
+    func tileRowsPerBand(threads: Int) -> Int {
+        max(1, min(tileRows, ConvolutionKernel.workspaceLimit / max(1, threads) / (16 * (channels + filters) * tilesAcross)))
+    }
+
+    func workspaceSize(threads: Int) -> Int { 16 * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) }
+
+    /// Convolves one image's tile rows `rows` (output rows 2·first ..< 2·last), in bands.
+    func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+             tileRows rows: Range<Int>, threads: Int) {
+        let band = tileRowsPerBand(threads: threads)
+        var first = rows.lowerBound
+        while first < rows.upperBound {
+            let count = min(band, rows.upperBound - first)
+            let tiles = count * tilesAcross
+            let v = workspace, m = workspace + 16 * channels * tiles
+            transformInput(input, into: v, firstTileRow: first, tileRows: count)
+            transformed.withUnsafeBufferPointer { u in
+                for xi in 0..<16 {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(filters), Int32(tiles), Int32(channels),
+                                1, u.baseAddress! + xi * filters * channels, Int32(channels),
+                                v + xi * channels * tiles, Int32(tiles), 0, m + xi * filters * tiles, Int32(tiles))
+                }
+            }
+            transformOutput(m, into: output, firstTileRow: first, tileRows: count)
+            first += count
+        }
+    }
+
+    /// V[ξ][c][t] = (Bᵀ d B)_ξ for each channel c and tile t of the band (d: the 4×4 input block
+    /// at (2·ty − padTop, 2·tx − padLeft), zero outside the input).
+    func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int) {
+        let tiles = tileRows * tilesAcross, stride = channels * tiles
+        for c in 0..<channels {
+            let plane = input + c * height * width
+            for r in 0..<tileRows {
+                let y0 = 2 * (firstTileRow + r) - padTop
+                let rowsInside = y0 >= 0 && y0 + 4 <= height
+                let out = v + c * tiles + r * tilesAcross
+                var tx = 0
+                // Eight tiles at a time where their 4 × 18 input block lies inside the input: lane k
+                // is tile tx + k, whose block starts 2k further right (even and odd halves of two
+                // 16-value loads), and V gets contiguous stores.
+                if rowsInside {
+                    while tx + 8 <= tilesAcross {
+                        let x0 = 2 * tx - padLeft
+                        guard x0 >= 0 && x0 + 18 <= width else {
+                            if x0 < 0 { transformTile(plane, y0: y0, x0: x0, out + tx, stride: stride); tx += 1; continue }
+                            break
+                        }
+                        func rowOf(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let p = UnsafeRawPointer(plane + (y0 + i) * width + x0)
+                            let a = p.loadUnaligned(as: SIMD16<Float>.self), b = (p + 8).loadUnaligned(as: SIMD16<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                        }
+                        let d0 = rowOf(0), d1 = rowOf(1), d2 = rowOf(2), d3 = rowOf(3)
+                        // Bᵀ d: row i of t, column j (each an 8-tile vector).
+                        let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                        let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                        let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                        let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                        @inline(__always) func store(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ i: Int) {
+                            let base = out + tx + 4 * i * stride
+                            UnsafeMutableRawPointer(base).storeBytes(of: t.0 - t.2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(base + stride).storeBytes(of: t.1 + t.2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(base + 2 * stride).storeBytes(of: t.2 - t.1, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(base + 3 * stride).storeBytes(of: t.1 - t.3, as: SIMD8<Float>.self)
+                        }
+                        store(t0, 0); store(t1, 1); store(t2, 2); store(t3, 3)
+                        tx += 8
+                    }
+                }
+                while tx < tilesAcross {
+                    transformTile(plane, y0: y0, x0: 2 * tx - padLeft, out + tx, stride: stride)
+                    tx += 1
+                }
+            }
+        }
+    }
+
+    /// One tile of `transformInput`: the 4×4 block at (y0, x0), zero outside the input.
+    @inline(__always)
+    private func transformTile(_ plane: UnsafePointer<Float>, y0: Int, x0: Int, _ out: UnsafeMutablePointer<Float>, stride: Int) {
+        func row(_ i: Int) -> SIMD4<Float> {
+            let y = y0 + i
+            guard y >= 0 && y < height else { return SIMD4() }
+            let line = plane + y * width
+            if x0 >= 0 && x0 + 4 <= width { return SIMD4(line[x0], line[x0 + 1], line[x0 + 2], line[x0 + 3]) }
+            var s = SIMD4<Float>()
+            for j in 0..<4 { let x = x0 + j; if x >= 0 && x < width { s[j] = line[x] } }
+            return s
+        }
+        let d0 = row(0), d1 = row(1), d2 = row(2), d3 = row(3)
+        // Bᵀ d (rows), then each row times B.
+        let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
+        @inline(__always) func store(_ t: SIMD4<Float>, _ i: Int) {
+            let base = out + 4 * i * stride
+            base[0] = t[0] - t[2]
+            base[stride] = t[1] + t[2]
+            base[2 * stride] = t[2] - t[1]
+            base[3 * stride] = t[1] - t[3]
+        }
+        store(t0, 0); store(t1, 1); store(t2, 2); store(t3, 3)
+    }
+
+    /// y = Aᵀ m A for each filter and tile, plus the bias, through the ReLU when fused; only the
+    /// outputs inside the map are written (the last tile row or column may be half outside).
+    func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int) {
+        let tiles = tileRows * tilesAcross, stride = filters * tiles
+        for f in 0..<filters {
+            let b = bias?[f] ?? 0
+            let plane = output + f * outHeight * outWidth
+            let source = m + f * tiles
+            for r in 0..<tileRows {
+                let oy = 2 * (firstTileRow + r)
+                for tx in 0..<tilesAcross {
+                    let t = source + r * tilesAcross + tx
+                    func row(_ i: Int) -> SIMD4<Float> {
+                        let p = t + 4 * i * stride
+                        return SIMD4(p[0], p[stride], p[2 * stride], p[3 * stride])
+                    }
+                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
+                    var y00 = s0[0] + s0[1] + s0[2] + b, y01 = s0[1] - s0[2] - s0[3] + b
+                    var y10 = s1[0] + s1[1] + s1[2] + b, y11 = s1[1] - s1[2] - s1[3] + b
+                    if relu { y00 = max(y00, 0); y01 = max(y01, 0); y10 = max(y10, 0); y11 = max(y11, 0) }
+                    let ox = 2 * tx
+                    let top = plane + oy * outWidth + ox
+                    top[0] = y00
+                    if ox + 1 < outWidth { top[1] = y01 }
+                    if oy + 1 < outHeight {
+                        top[outWidth] = y10
+                        if ox + 1 < outWidth { top[outWidth + 1] = y11 }
+                    }
+                }
+            }
+        }
+    }
+}
