@@ -84,14 +84,17 @@ struct ConvolutionKernel: @unchecked Sendable {
         if threads <= 1 { return .single }
         if batch >= threads && (batch % threads == 0 || batch >= 4 * threads) { return .images }
         let spatial = outHeight * outWidth
-        if let w = winograd { return w.tileRows >= threads ? .rows : .single }
+        if let w = winograd { return w.sharesFilters(threads: threads) ? .filters : w.tileRows >= threads ? .rows : .single }
         if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || rowsPerBand() >= outHeight) { return .filters }
         return outHeight >= threads ? .rows : .single
     }
 
     /// Workspace (floats) each of `threads` threads needs for `batch` images.
     func workspacePerThread(batch: Int, threads: Int) -> Int {
-        if let w = winograd { return w.workspaceSize(threads: sharing(batch: batch, threads: threads) == .single ? 1 : threads) }
+        if let w = winograd {
+            let mode = sharing(batch: batch, threads: threads)
+            return w.workspaceSize(threads: mode == .single || mode == .filters ? 1 : threads)
+        }
         switch sharing(batch: batch, threads: threads) {
         case .single: return workspaceSize(batch: batch)
         case .images: return workspaceSize(batch: (batch + threads - 1) / threads, threads: threads)
@@ -140,6 +143,10 @@ struct ConvolutionKernel: @unchecked Sendable {
                 }
             }
         case .filters:
+            if let w = winogradForm {
+                for n in 0..<batch { w.runSharingFilters(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[0].pointer, threads: threads) }
+                return
+            }
             let spatial = outHeight * outWidth, K = columnRows
             let columns = spaces[0]
             for n in 0..<batch {

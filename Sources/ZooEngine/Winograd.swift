@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import ZooCore
 
 /// A 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
@@ -95,11 +96,43 @@ struct WinogradKernel: @unchecked Sendable {
         }
     }
 
+    /// Whether `runSharingFilters` suits this layer: fewer tiles than filters (a split by tile rows
+    /// would leave each thread GEMMs of a few dozen columns), and the whole image in one band.
+    func sharesFilters(threads: Int) -> Bool {
+        tileRows * tilesAcross < filters && filters >= 16 * threads && tileRowsPerBand(threads: 1) >= tileRows
+    }
+
+    /// One image on `threads` threads sharing one workspace (`workspaceSize(threads: 1)`): the
+    /// threads transform a share of the channels each, then each runs the 16 GEMMs and the output
+    /// transform for a share of the filters.
+    func runSharingFilters(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int) {
+        let tiles = tileRows * tilesAcross
+        let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
+        let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + 16 * channels * tiles)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let first = self.channels * t / threads, last = self.channels * (t + 1) / threads
+            if first < last { self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: first..<last) }
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let first = self.filters * t / threads, last = self.filters * (t + 1) / threads
+            guard first < last else { return }
+            self.transformed.withUnsafeBufferPointer { u in
+                for xi in 0..<16 {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(last - first), Int32(tiles), Int32(self.channels),
+                                1, u.baseAddress! + (xi * self.filters + first) * self.channels, Int32(self.channels),
+                                v.pointer + xi * self.channels * tiles, Int32(tiles), 0, m.pointer + (xi * self.filters + first) * tiles, Int32(tiles))
+                }
+            }
+            self.transformOutput(m.pointer, into: y.pointer, firstTileRow: 0, tileRows: self.tileRows, filters: first..<last)
+        }
+    }
+
     /// V[ξ][c][t] = (Bᵀ d B)_ξ for each channel c and tile t of the band (d: the 4×4 input block
     /// at (2·ty − padTop, 2·tx − padLeft), zero outside the input).
-    func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int) {
+    func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
+                        channels range: Range<Int>? = nil) {
         let tiles = tileRows * tilesAcross, stride = channels * tiles
-        for c in 0..<channels {
+        for c in range ?? 0..<channels {
             let plane = input + c * height * width
             for r in 0..<tileRows {
                 let y0 = 2 * (firstTileRow + r) - padTop
@@ -173,9 +206,10 @@ struct WinogradKernel: @unchecked Sendable {
 
     /// y = Aᵀ m A for each filter and tile, plus the bias, through the ReLU when fused; only the
     /// outputs inside the map are written (the last tile row or column may be half outside).
-    func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int) {
+    func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
+                         filters range: Range<Int>? = nil) {
         let tiles = tileRows * tilesAcross, stride = filters * tiles
-        for f in 0..<filters {
+        for f in range ?? 0..<filters {
             let b = bias?[f] ?? 0
             let plane = output + f * outHeight * outWidth
             let source = m + f * tiles

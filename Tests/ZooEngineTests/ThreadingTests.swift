@@ -71,12 +71,15 @@ struct ThreadingTests {
     }
 
     /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
-    /// padding, a fused ReLU, one to three threads and batches that take every way of sharing.
+    /// padding, a fused ReLU, one to three threads and batches that take every way of sharing
+    /// (a small map with many filters shares the filters).
     @Test func winogradMatchesIm2col() throws {
-        for (padding, relu) in [(1, false), (0, true)] {
-            var b = NetworkBuilder("w", input: [20, 31, 33])
-            b.conv("c", filters: 18, kernel: 3, padding: padding)
+        var modes = Set<String>()
+        for (input, filters, padding, relu) in [([20, 31, 33], 18, 1, false), ([20, 31, 33], 18, 0, true), ([24, 9, 11], 64, 1, true)] {
+            var b = NetworkBuilder("w", input: input)
+            b.conv("c", filters: filters, kernel: 3, padding: padding)
             let model = try Model.randomlyInitialised(b.build(), seed: 11)
+            let inCount = input.reduce(1, *)
             for threads in [1, 2, 3] {
                 let engine = try Engine(model: model, threads: threads)
                 guard case .convolution(var fast, _, _) = engine.steps[0].operation else { Issue.record("no convolution"); return }
@@ -85,9 +88,10 @@ struct ThreadingTests {
                 var plain = fast
                 plain.winograd = nil
                 for batch in [1, 2, 3] {
+                    modes.insert("\(fast.sharing(batch: batch, threads: threads))")
                     var rng = RandomSource(seed: UInt64(10 * threads + batch))
-                    let x = (0..<(batch * 20 * 31 * 33)).map { _ in Float(rng.normal()) }
-                    let out = batch * 18 * fast.outHeight * fast.outWidth
+                    let x = (0..<(batch * inCount)).map { _ in Float(rng.normal()) }
+                    let out = batch * filters * fast.outHeight * fast.outWidth
                     func run(_ k: ConvolutionKernel) -> [Float] {
                         let y = UnsafeMutablePointer<Float>.allocate(capacity: out)
                         defer { y.deallocate() }
@@ -102,10 +106,11 @@ struct ThreadingTests {
                     let expected = run(plain), got = run(fast)
                     let scale = expected.map(abs).max()!
                     let worst = zip(expected, got).map { abs($0 - $1) }.max()!
-                    #expect(worst <= 1e-5 * scale, "padding \(padding), \(threads) threads, batch \(batch): off by \(worst) of \(scale)")
+                    #expect(worst <= 1e-5 * scale, "\(input), padding \(padding), \(threads) threads, batch \(batch): off by \(worst) of \(scale)")
                     if relu { #expect(got.allSatisfy { $0 >= 0 }) }
                 }
             }
         }
+        #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
     }
 }
