@@ -311,7 +311,13 @@ struct ConvolutionKernel: @unchecked Sendable {
                         let b = x0 >= width ? 0 : max(a, min(outWidth, (width - 1 - x0) / sw + 1))
                         for ox in 0..<a { out[ox] = 0 }
                         if sw == 1 {
-                            if b > a { (out + a).update(from: line + a + x0, count: b - a) }
+                            // memmove's call costs more than it saves on rows of a few dozen values.
+                            if b - a >= 128 {
+                                (out + a).update(from: line + a + x0, count: b - a)
+                            } else {
+                                let source = line + x0
+                                for ox in a..<b { out[ox] = source[ox] }
+                            }
                         } else {
                             var source = line + a * sw + x0
                             for ox in a..<b { out[ox] = source.pointee; source += sw }
