@@ -139,36 +139,33 @@ struct WinogradKernel: @unchecked Sendable {
                 let rowsInside = y0 >= 0 && y0 + 4 <= height
                 let out = v + c * tiles + r * tilesAcross
                 var tx = 0
-                // Eight tiles at a time where their 4 × 18 input block lies inside the input: lane k
-                // is tile tx + k, whose block starts 2k further right (even and odd halves of two
-                // 16-value loads), and V gets contiguous stores.
+                // Eight, then four tiles at a time where their 4 × 18 (4 × 10) input block lies inside
+                // the input: lane k is tile tx + k, whose block starts 2k further right (even and odd
+                // halves of two loads), and V gets contiguous stores.
                 if rowsInside {
-                    while tx + 8 <= tilesAcross {
-                        let x0 = 2 * tx - padLeft
-                        guard x0 >= 0 && x0 + 18 <= width else {
-                            if x0 < 0 { transformTile(plane, y0: y0, x0: x0, out + tx, stride: stride); tx += 1; continue }
-                            break
-                        }
-                        func rowOf(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                            let p = UnsafeRawPointer(plane + (y0 + i) * width + x0)
+                    if tx < tilesAcross && 2 * tx - padLeft < 0 {
+                        transformTile(plane, y0: y0, x0: 2 * tx - padLeft, out + tx, stride: stride)
+                        tx += 1
+                    }
+                    while tx + 8 <= tilesAcross && 2 * tx - padLeft >= 0 && 2 * tx - padLeft + 18 <= width {
+                        let line = plane + y0 * width + 2 * tx - padLeft
+                        @inline(__always) func rowOf(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let p = UnsafeRawPointer(line + i * width)
                             let a = p.loadUnaligned(as: SIMD16<Float>.self), b = (p + 8).loadUnaligned(as: SIMD16<Float>.self)
                             return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
                         }
-                        let d0 = rowOf(0), d1 = rowOf(1), d2 = rowOf(2), d3 = rowOf(3)
-                        // Bᵀ d: row i of t, column j (each an 8-tile vector).
-                        let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
-                        let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
-                        let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
-                        let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
-                        @inline(__always) func store(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ i: Int) {
-                            let base = out + tx + 4 * i * stride
-                            UnsafeMutableRawPointer(base).storeBytes(of: t.0 - t.2, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(base + stride).storeBytes(of: t.1 + t.2, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(base + 2 * stride).storeBytes(of: t.2 - t.1, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(base + 3 * stride).storeBytes(of: t.1 - t.3, as: SIMD8<Float>.self)
-                        }
-                        store(t0, 0); store(t1, 1); store(t2, 2); store(t3, 3)
+                        inputTiles(rowOf(0), rowOf(1), rowOf(2), rowOf(3), out + tx, stride: stride)
                         tx += 8
+                    }
+                    while tx + 4 <= tilesAcross && 2 * tx - padLeft >= 0 && 2 * tx - padLeft + 10 <= width {
+                        let line = plane + y0 * width + 2 * tx - padLeft
+                        @inline(__always) func rowOf(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                            let p = UnsafeRawPointer(line + i * width)
+                            let a = p.loadUnaligned(as: SIMD8<Float>.self), b = (p + 8).loadUnaligned(as: SIMD8<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                        }
+                        inputTiles(rowOf(0), rowOf(1), rowOf(2), rowOf(3), out + tx, stride: stride)
+                        tx += 4
                     }
                 }
                 while tx < tilesAcross {
@@ -215,7 +212,22 @@ struct WinogradKernel: @unchecked Sendable {
             let source = m + f * tiles
             for r in 0..<tileRows {
                 let oy = 2 * (firstTileRow + r)
-                for tx in 0..<tilesAcross {
+                var tx = 0
+                // Eight, then four whole tiles at a time (lane k = tile tx + k): contiguous loads of
+                // M, the two output rows written as interleaved pairs.
+                if oy + 1 < outHeight {
+                    let top = plane + oy * outWidth, row = source + r * tilesAcross
+                    while 2 * (tx + 8) <= outWidth {
+                        outputTiles(SIMD8<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
+                        tx += 8
+                    }
+                    while 2 * (tx + 4) <= outWidth {
+                        outputTiles(SIMD4<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
+                        tx += 4
+                    }
+                }
+                while tx < tilesAcross {
+                    defer { tx += 1 }
                     let t = source + r * tilesAcross + tx
                     func row(_ i: Int) -> SIMD4<Float> {
                         let p = t + 4 * i * stride
@@ -237,5 +249,50 @@ struct WinogradKernel: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Aᵀ m A for `V.scalarCount` neighbouring whole tiles (lane k = tile k), with the bias and the
+    /// fused ReLU, into two output rows starting at `top`.
+    @inline(__always)
+    private func outputTiles<V: SIMD>(_: V.Type, _ t: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, bias b: Float)
+    where V.Scalar == Float {
+        @inline(__always) func load(_ xi: Int) -> V { UnsafeRawPointer(t + xi * stride).loadUnaligned(as: V.self) }
+        // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of m), column by column.
+        let s00 = load(0) + load(4) + load(8), s10 = load(4) - load(8) - load(12)
+        let s01 = load(1) + load(5) + load(9), s11 = load(5) - load(9) - load(13)
+        let s02 = load(2) + load(6) + load(10), s12 = load(6) - load(10) - load(14)
+        let s03 = load(3) + load(7) + load(11), s13 = load(7) - load(11) - load(15)
+        let bias = V(repeating: b)
+        var y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
+        var y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
+        if relu {
+            let zero = V()
+            y00 = pointwiseMax(y00, zero); y01 = pointwiseMax(y01, zero)
+            y10 = pointwiseMax(y10, zero); y11 = pointwiseMax(y11, zero)
+        }
+        let bottom = top + outWidth
+        for k in 0..<V.scalarCount {
+            top[2 * k] = y00[k]; top[2 * k + 1] = y01[k]
+            bottom[2 * k] = y10[k]; bottom[2 * k + 1] = y11[k]
+        }
+    }
+
+    /// Bᵀ d B for `V.scalarCount` neighbouring tiles (lane k = tile k) from the four rows of their
+    /// input blocks (each row as its four columns), stored contiguously into V.
+    @inline(__always)
+    private func inputTiles<V: SIMD>(_ d0: (V, V, V, V), _ d1: (V, V, V, V), _ d2: (V, V, V, V), _ d3: (V, V, V, V),
+                                     _ out: UnsafeMutablePointer<Float>, stride: Int) where V.Scalar == Float {
+        // Bᵀ d: rows t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3; then each row times B.
+        @inline(__always) func store(_ t: (V, V, V, V), _ i: Int) {
+            let base = out + 4 * i * stride
+            UnsafeMutableRawPointer(base).storeBytes(of: t.0 - t.2, as: V.self)
+            UnsafeMutableRawPointer(base + stride).storeBytes(of: t.1 + t.2, as: V.self)
+            UnsafeMutableRawPointer(base + 2 * stride).storeBytes(of: t.2 - t.1, as: V.self)
+            UnsafeMutableRawPointer(base + 3 * stride).storeBytes(of: t.1 - t.3, as: V.self)
+        }
+        store((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), 0)
+        store((d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3), 1)
+        store((d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3), 2)
+        store((d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3), 3)
     }
 }
