@@ -103,6 +103,12 @@ struct ConvolutionKernel: @unchecked Sendable {
         }
     }
 
+    /// Workspace (floats) for `run(batch:_:_:workspace:threads: sizing)`: the whole batch on one
+    /// thread, bands sized as for `sizing` threads (a step run beside others in a round).
+    func workspaceOnOneThread(batch: Int, sizing: Int) -> Int {
+        winograd?.workspaceSize(threads: sizing) ?? workspaceSize(batch: batch, threads: sizing)
+    }
+
     /// Convolves `batch` images on `threads` threads, each calling a single-threaded SGEMM on its
     /// own share (its own im2col columns, its own GEMM, its own bias and ReLU): whole images when
     /// the batch divides among the threads, else bands of each image's output rows. `workspaces`

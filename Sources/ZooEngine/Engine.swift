@@ -223,8 +223,6 @@ public final class Engine: @unchecked Sendable {
         let inputBuffer = pool.take(count: input.data.count)
         input.data.withUnsafeBufferPointer { inputBuffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var values = [Buffer?](repeating: nil, count: steps.count)
-        // The last step that reads each step's output (requested outputs are copied when made).
-        var lastUse = (0..<steps.count).map { consumers[$0].max() ?? -1 }
         var results: [String: Tensor] = [:]
         // Per-run decisions: fold a BN only when the raw convolution is not requested; fuse a ReLU
         // only when what it reads is not requested and nothing else reads it.
@@ -244,45 +242,111 @@ public final class Engine: @unchecked Sendable {
             fusedRelu.insert(conv)
             reluAliases.insert(i)
         }
-        // An alias keeps its source alive as long as it is used (walk backwards for chains of aliases).
-        for (i, step) in steps.enumerated().reversed() where isAlias(i, step, useFolded: useFolded, reluAliases: reluAliases) {
-            if let j = step.inputs.first { lastUse[j] = max(lastUse[j], lastUse[i]) }
-        }
         // Whichever form runs (the folded one may be Winograd where the raw one is not).
         let workspaceCount = steps.compactMap { step -> Int? in
             guard case .convolution(let raw, let folded, _) = step.operation else { return nil }
-            return max(raw.workspacePerThread(batch: batch, threads: threads), folded?.workspacePerThread(batch: batch, threads: threads) ?? 0)
+            return [raw, folded].compactMap { $0 }.map {
+                max($0.workspacePerThread(batch: batch, threads: threads), $0.workspaceOnOneThread(batch: batch, sizing: threads))
+            }.max()
         }.max() ?? 0
         let workspaces = (0..<threads).map { _ in pool.take(count: workspaceCount) }
 
-        for (i, step) in steps.enumerated() {
-            let sources = step.inputs.isEmpty ? [inputBuffer] : step.inputs.map { values[$0]! }
-            let inSize = step.info.inputs.map(\.count)
-            let outSize = step.info.output.count
-            if isAlias(i, step, useFolded: useFolded, reluAliases: reluAliases) {
-                values[i] = sources[0]
-            } else {
-                let out = pool.take(count: outSize * batch)
+        // Steps run when their inputs are done: one at a time on all threads, or — where several
+        // are ready at once (the branches of an inception block) and their work divides evenly —
+        // side by side, each on one thread with whole GEMMs. A buffer goes back to the pool when
+        // its last reader is done (an alias holds its source's buffer).
+        var pending = steps.map(\.inputs.count)
+        var readersLeft = consumers.map(\.count)
+        var ready = (0..<steps.count).filter { pending[$0] == 0 }
+        let sizing = threads
+        func finished(_ i: Int) {
+            let step = steps[i]
+            if let name = wanted[i] {
+                results[name] = Tensor(shape: [batch] + step.info.output.dims, data: values[i]!.array(count: step.info.output.count * batch))
+            }
+            for j in step.inputs {
+                readersLeft[j] -= 1
+                if readersLeft[j] == 0 { values[j] = nil }
+            }
+            if consumers[i].isEmpty { values[i] = nil }
+            for c in consumers[i] {
+                pending[c] -= 1
+                guard pending[c] == 0 else { continue }
+                if isAlias(c, steps[c], useFolded: useFolded, reluAliases: reluAliases) {
+                    values[c] = values[steps[c].inputs[0]]
+                    finished(c)
+                } else {
+                    ready.append(c)
+                }
+            }
+        }
+        for i in ready where isAlias(i, steps[i], useFolded: useFolded, reluAliases: reluAliases) {
+            values[i] = inputBuffer
+        }
+        ready.removeAll { isAlias($0, steps[$0], useFolded: useFolded, reluAliases: reluAliases) }
+        for i in 0..<steps.count where values[i] != nil { finished(i) }
+
+        while !ready.isEmpty {
+            ready.sort()
+            let groups = threads > 1 && ready.count > 1 && !Engine.oneAtATime ? sideBySide(ready, threads: threads) : nil
+            let round = groups.map { $0.flatMap { $0 } } ?? [ready[0]]
+            ready.removeAll { round.contains($0) }
+            let outputs = Dictionary(uniqueKeysWithValues: round.map { ($0, pool.take(count: steps[$0].info.output.count * batch)) })
+            let sources = round.map { i in steps[i].inputs.isEmpty ? [inputBuffer] : steps[i].inputs.map { values[$0]! } }
+            let folds = useFolded, fuses = fusedRelu
+            let work = { @Sendable (i: Int, k: Int, threads: Int, workspaces: [Buffer]) throws in
+                let step = self.steps[i]
                 let started = Engine.profiling ? DispatchTime.now().uptimeNanoseconds : 0
-                try compute(i, step, sources: sources, inSize: inSize, outSize: outSize, batch: batch, out: out,
-                            folded: useFolded.contains(i), fuseRelu: fusedRelu.contains(i), workspaces: workspaces)
+                try self.compute(i, step, sources: sources[k], inSize: step.info.inputs.map(\.count), outSize: step.info.output.count,
+                                 batch: batch, out: outputs[i]!, folded: folds.contains(i), fuseRelu: fuses.contains(i),
+                                 workspaces: workspaces, threads: threads, sizing: sizing)
                 if Engine.profiling {
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
                 }
-                values[i] = out
             }
-            if let name = wanted[i] {
-                results[name] = Tensor(shape: [batch] + step.info.output.dims, data: values[i]!.array(count: outSize * batch))
+            if let groups {
+                let failure = FirstError()
+                DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+                    for i in groups[g] {
+                        do { try work(i, round.firstIndex(of: i)!, 1, [workspaces[g]]) } catch { failure.record(error) }
+                    }
+                }
+                if let error = failure.error { throw error }
+            } else {
+                try work(round[0], 0, threads, workspaces)
             }
-            for j in step.inputs where lastUse[j] <= i { values[j] = nil }
-            if lastUse[i] < 0 { values[i] = nil }
+            for i in round {
+                values[i] = outputs[i]
+                finished(i)
+            }
         }
         return results
     }
 
+    /// `ZOO_SIDE_BY_SIDE=0` runs every step alone on all threads (to compare the two).
+    static let oneAtATime = ProcessInfo.processInfo.environment["ZOO_SIDE_BY_SIDE"] == "0"
+
+    /// The cost of a step for sharing a round: its multiply-adds, at least its output size.
+    private func cost(_ i: Int) -> Int { max(steps[i].info.macs, steps[i].info.output.count) }
+
+    /// How `ready` steps divide among `threads` threads, each running its group on one thread
+    /// (longest first to the least loaded), or nil when the costliest group would take more than
+    /// 1.25× an even share: then the steps go one at a time, each on all threads.
+    func sideBySide(_ ready: [Int], threads: Int) -> [[Int]]? {
+        var groups = [[Int]](repeating: [], count: threads), load = [Int](repeating: 0, count: threads)
+        for i in ready.sorted(by: { cost($0) > cost($1) }) {
+            let g = load.indices.min { load[$0] < load[$1] }!
+            groups[g].append(i)
+            load[g] += cost(i)
+        }
+        let total = load.reduce(0, +)
+        guard total > 0, Double(load.max()!) <= 1.25 * Double(total) / Double(threads) else { return nil }
+        return groups.filter { !$0.isEmpty }
+    }
+
     /// Splits 0..<count into one contiguous range per thread and runs them in parallel.
-    private func splitting(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+    private func splitting(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
         let parts = min(threads, max(count, 1))
         DispatchQueue.concurrentPerform(iterations: parts) { t in
             let start = count * t / parts, end = count * (t + 1) / parts
@@ -292,7 +356,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Splits 0..<count among the threads in contiguous chunks (element-wise kernels); one chunk
     /// when the work is too small to be worth a thread hand-off.
-    private func chunks(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+    private func chunks(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
         let parts = count >= 32_768 ? threads : 1
         if parts == 1 { body(0..<count); return }
         DispatchQueue.concurrentPerform(iterations: parts) { t in
@@ -310,12 +374,14 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// One step on `threads` threads (1 inside a side-by-side round), its workspaces sized as for
+    /// `sizing` threads.
     private func compute(_ i: Int, _ step: Step, sources: [Buffer], inSize: [Int], outSize: Int, batch: Int, out: Buffer,
-                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer]) throws {
+                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer], threads: Int, sizing: Int) throws {
         let x = sources[0].pointer, y = out.pointer
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
-            if batch > 1 && self.threads > 1 {
+            if batch > 1 && threads > 1 {
                 DispatchQueue.concurrentPerform(iterations: batch, execute: body)
             } else {
                 for n in 0..<batch { body(n) }
@@ -329,7 +395,9 @@ public final class Engine: @unchecked Sendable {
             kernel.relu = fuseRelu
             // Whole images or bands of output rows per thread, several images per GEMM where they
             // fit; OpenBLAS threads the GEMMs only where the work cannot be shared out.
-            if kernel.sharing(batch: batch, threads: threads) == .single && threads > 1 {
+            if threads == 1 {
+                kernel.run(batch: batch, x, y, workspace: workspaces[0].count > 0 ? workspaces[0].pointer : nil, threads: sizing)
+            } else if kernel.sharing(batch: batch, threads: threads) == .single {
                 openblas_set_num_threads(Int32(threads))
                 kernel.run(batch: batch, x, y, workspace: workspaces[0].count > 0 ? workspaces[0].pointer : nil)
                 openblas_set_num_threads(1)
@@ -338,7 +406,7 @@ public final class Engine: @unchecked Sendable {
             }
         case .pool(let p):
             if batch == 1 && threads > 1 {
-                splitting(info.output.channels) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
+                splitting(info.output.channels, threads: threads) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
             } else {
                 perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }
@@ -348,7 +416,7 @@ public final class Engine: @unchecked Sendable {
             perSample { n in Kernels.globalAverage(info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .lrn(let l):
             if batch == 1 && threads > 1 {
-                splitting(info.output.height * info.output.width) { range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
+                splitting(info.output.height * info.output.width, threads: threads) { range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
             } else {
                 perSample { n in Kernels.lrn(l, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }
@@ -365,7 +433,7 @@ public final class Engine: @unchecked Sendable {
             let mask = Engine.dropoutMask(seed: seed, count: outSize * batch, rate: rate)
             for k in 0..<(outSize * batch) { y[k] = x[k] * mask[k] }
         case .relu:
-            chunks(outSize * batch) { range in
+            chunks(outSize * batch, threads: threads) { range in
                 let y = ys.pointer, x = xs.pointer
                 for k in range { y[k] = max(x[k], 0) }
             }
@@ -402,7 +470,7 @@ public final class Engine: @unchecked Sendable {
         case .add:
             let others = sources.dropFirst().map { UnsafeSendable($0.pointer) }
             let relu = fuseRelu
-            chunks(outSize * batch) { range in
+            chunks(outSize * batch, threads: threads) { range in
                 let y = ys.pointer, x = xs.pointer
                 for k in range { y[k] = x[k] }
                 for source in others {
@@ -482,6 +550,13 @@ final class BufferPool: @unchecked Sendable {
     }
 
     deinit { for b in free { b.pointer.deallocate() } }
+}
+
+/// The first error thrown on any of several threads.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
 
 /// A pointer handed to worker threads that write disjoint ranges.

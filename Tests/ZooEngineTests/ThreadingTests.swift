@@ -12,6 +12,10 @@ struct ThreadingTests {
         var b = NetworkBuilder("threads", input: [8, 12, 12])
         b.conv("c3x3", filters: 16, kernel: 3, padding: 1)               // rows at batch 1
         b.relu("r1")
+        // Two branches of equal cost (an inception block's shape): they run side by side.
+        b.conv("left", filters: 12, kernel: 3, padding: 1, inputs: ["r1"])
+        b.conv("right", filters: 12, kernel: 3, padding: 1, inputs: ["r1"])
+        b.concat("join", ["left", "right"])
         b.conv("c1x1", filters: 64, kernel: 1)                           // pointwise, rows
         b.conv("down", filters: 64, kernel: 3, stride: 2, padding: 1, rounding: .floor) // 6×6 map, 64 filters: filters
         b.relu("r2")
@@ -36,7 +40,7 @@ struct ThreadingTests {
         for batch in [1, 3, 4] {
             var rng = RandomSource(seed: UInt64(batch))
             let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { _ in Float(rng.uniform() * 2 - 1) })
-            let names = ["r1", "c1x1", "r2", "r3", "grouped", "maxpool", "avgpool", "fc2"]
+            let names = ["r1", "join", "c1x1", "r2", "r3", "grouped", "maxpool", "avgpool", "fc2"]
             let expected = try reference.run(x, outputs: names)
             for threads in [2, 3] {
                 let engine = try Engine(model: model, threads: threads)
@@ -56,6 +60,9 @@ struct ThreadingTests {
             }
         }
         #expect(modes.isSuperset(of: ["images", "rows", "filters"]), "modes exercised: \(modes)")
+        let engine = try Engine(model: model, threads: 2)
+        let branches = ["left", "right"].map { name in engine.layerNames.firstIndex(of: name)! }
+        #expect(engine.sideBySide(branches, threads: 2)?.count == 2, "the two branches share a round")
     }
 
     @Test func runsRepeatWithRecycledBuffers() throws {
