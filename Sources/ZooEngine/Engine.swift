@@ -280,11 +280,11 @@ public final class Engine: @unchecked Sendable {
                 }
             }
         }
-        for i in ready where isAlias(i, steps[i], useFolded: useFolded, reluAliases: reluAliases) {
-            values[i] = inputBuffer
-        }
-        ready.removeAll { isAlias($0, steps[$0], useFolded: useFolded, reluAliases: reluAliases) }
-        for i in 0..<steps.count where values[i] != nil { finished(i) }
+        // Aliases of the network input (a flatten or dropout first) are done at once.
+        let inputAliases = ready.filter { isAlias($0, steps[$0], useFolded: useFolded, reluAliases: reluAliases) }
+        ready.removeAll { inputAliases.contains($0) }
+        for i in inputAliases { values[i] = inputBuffer }
+        for i in inputAliases { finished(i) }
 
         while !ready.isEmpty {
             ready.sort()

@@ -120,4 +120,22 @@ struct ThreadingTests {
         }
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
     }
+
+    /// A network that starts with a chain of aliases of its input (flatten, dropout, identity at
+    /// inference): y = W·x + b by hand, on one and on two threads.
+    @Test func aliasesOfTheInput() throws {
+        var b = NetworkBuilder("mlp", input: [2, 3, 3])
+        b.flatten("flat")
+        b.add("drop", .dropout(rate: 0.5))
+        b.dense("fc", units: 4)
+        let model = try Model.randomlyInitialised(b.build(), seed: 2)
+        let w = model.parameters["fc"]!["kernel"]!.data, bias = model.parameters["fc"]!["bias"]!.data
+        let x = (0..<18).map { Float($0) / 7 - 1 }
+        let expected = (0..<4).map { u in (0..<18).reduce(bias[u]) { $0 + w[u * 18 + $1] * x[$1] } }
+        for threads in [1, 2] {
+            let out = try Engine(model: model, threads: threads).run(Tensor(shape: [1, 2, 3, 3], data: x), outputs: ["flat", "fc"])
+            #expect(out["flat"]!.data == x)
+            #expect(zip(out["fc"]!.data, expected).allSatisfy { abs($0 - $1) <= 1e-5 })
+        }
+    }
 }
