@@ -123,29 +123,22 @@ struct ConvolutionKernel: @unchecked Sendable {
         case .single:
             run(batch: batch, input, output, workspace: workspaces.first)
         case .images:
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let start = batch * t / threads, end = batch * (t + 1) / threads
-                guard start < end else { return }
-                self.run(batch: end - start, x.pointer + start * inCount, y.pointer + start * outCount,
+            shareOut(batch, parts: threads) { t, images in
+                self.run(batch: images.count, x.pointer + images.lowerBound * inCount, y.pointer + images.lowerBound * outCount,
                          workspace: spaces[t].pointer, threads: threads)
             }
         case .rows:
             if let w = winogradForm {
                 for n in 0..<batch {
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
-                        let first = w.tileRows * t / threads, last = w.tileRows * (t + 1) / threads
-                        guard first < last else { return }
-                        w.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, tileRows: first..<last, threads: threads)
+                    shareOut(w.tileRows, parts: threads) { t, tileRows in
+                        w.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, tileRows: tileRows, threads: threads)
                     }
                 }
                 return
             }
             for n in 0..<batch {
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    let first = self.outHeight * t / threads, last = self.outHeight * (t + 1) / threads
-                    guard first < last else { return }
-                    self.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer,
-                             rows: first..<last, threads: threads)
+                shareOut(outHeight, parts: threads) { t, rows in
+                    self.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, rows: rows, threads: threads)
                 }
             }
         case .filters:
@@ -159,23 +152,19 @@ struct ConvolutionKernel: @unchecked Sendable {
                 let image = UnsafeSendable(x.pointer + n * inCount), out = UnsafeSendable(y.pointer + n * outCount)
                 if !isPointwise {
                     // Each thread writes the rows (c, ky, kx) of its share of the channels.
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
-                        let first = self.inChannels * t / threads, last = self.inChannels * (t + 1) / threads
-                        guard first < last else { return }
-                        self.im2col(image.pointer + first * self.height * self.width, channels: last - first,
-                                    columns.pointer + first * self.kh * self.kw * spatial, firstRow: 0, rows: self.outHeight)
+                    shareOut(inChannels, parts: threads) { _, channels in
+                        self.im2col(image.pointer + channels.lowerBound * self.height * self.width, channels: channels.count,
+                                    columns.pointer + channels.lowerBound * self.kh * self.kw * spatial, firstRow: 0, rows: self.outHeight)
                     }
                 }
                 let b = isPointwise ? image : columns
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    let first = self.filters * t / threads, last = self.filters * (t + 1) / threads
-                    guard first < last else { return }
+                shareOut(filters, parts: threads) { _, share in
                     self.weights.withUnsafeBufferPointer { w in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(last - first), Int32(spatial), Int32(K),
-                                    1, w.baseAddress! + first * K, Int32(K), b.pointer, Int32(spatial), 0, out.pointer + first * spatial, Int32(spatial))
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(spatial), Int32(K), 1,
+                                    w.baseAddress! + share.lowerBound * K, Int32(K), b.pointer, Int32(spatial), 0, out.pointer + share.lowerBound * spatial, Int32(spatial))
                     }
                     if self.bias != nil || self.relu {
-                        for f in first..<last { self.finish(filter: f, out.pointer + f * spatial, into: out.pointer + f * spatial, count: spatial) }
+                        for f in share { self.finish(filter: f, out.pointer + f * spatial, into: out.pointer + f * spatial, count: spatial) }
                     }
                 }
             }

@@ -345,24 +345,11 @@ public final class Engine: @unchecked Sendable {
         return groups.filter { !$0.isEmpty }
     }
 
-    /// Splits 0..<count into one contiguous range per thread and runs them in parallel.
-    private func splitting(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-        let parts = min(threads, max(count, 1))
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
-            let start = count * t / parts, end = count * (t + 1) / parts
-            if start < end { body(start..<end) }
-        }
-    }
 
     /// Splits 0..<count among the threads in contiguous chunks (element-wise kernels); one chunk
     /// when the work is too small to be worth a thread hand-off.
     private func chunks(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-        let parts = count >= 32_768 ? threads : 1
-        if parts == 1 { body(0..<count); return }
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
-            let start = count * t / parts, end = count * (t + 1) / parts
-            if start < end { body(start..<end) }
-        }
+        shareOut(count, parts: count >= 32_768 ? threads : 1) { _, range in body(range) }
     }
 
     private func isAlias(_ i: Int, _ step: Step, useFolded: Set<Int>, reluAliases: Set<Int>) -> Bool {
@@ -406,7 +393,7 @@ public final class Engine: @unchecked Sendable {
             }
         case .pool(let p):
             if batch == 1 && threads > 1 {
-                splitting(info.output.channels, threads: threads) { range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
+                shareOut(info.output.channels, parts: threads) { _, range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
             } else {
                 perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }
@@ -416,7 +403,7 @@ public final class Engine: @unchecked Sendable {
             perSample { n in Kernels.globalAverage(info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .lrn(let l):
             if batch == 1 && threads > 1 {
-                splitting(info.output.height * info.output.width, threads: threads) { range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
+                shareOut(info.output.height * info.output.width, parts: threads) { _, range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
             } else {
                 perSample { n in Kernels.lrn(l, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }

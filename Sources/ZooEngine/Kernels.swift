@@ -182,9 +182,8 @@ enum Kernels {
         let xs = UnsafeSendable(UnsafeMutablePointer(mutating: x)), ys = UnsafeSendable(y)
         weights.withUnsafeBufferPointer { w in
             let ws = UnsafeSendable(UnsafeMutablePointer(mutating: w.baseAddress!))
-            let share = { @Sendable (t: Int) in
-                let first = outputs * t / parts, count = outputs * (t + 1) / parts - first
-                guard count > 0 else { return }
+            shareOut(outputs, parts: parts) { _, share in
+                let first = share.lowerBound, count = share.count
                 if batch == 1 {
                     cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(inputs), 1, ws.pointer + first * inputs, Int32(inputs),
                                 xs.pointer, 1, 0, ys.pointer + first, 1)
@@ -193,7 +192,6 @@ enum Kernels {
                                 1, xs.pointer, Int32(inputs), ws.pointer + first * inputs, Int32(inputs), 0, ys.pointer + first, Int32(outputs))
                 }
             }
-            if parts > 1 { DispatchQueue.concurrentPerform(iterations: parts, execute: share) } else { share(0) }
         }
         if let bias {
             for n in 0..<batch { for j in 0..<outputs { y[n * outputs + j] += bias[j] } }

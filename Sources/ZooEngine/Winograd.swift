@@ -109,13 +109,11 @@ struct WinogradKernel: @unchecked Sendable {
         let tiles = tileRows * tilesAcross
         let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
         let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + 16 * channels * tiles)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let first = self.channels * t / threads, last = self.channels * (t + 1) / threads
-            if first < last { self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: first..<last) }
+        shareOut(channels, parts: threads) { _, channels in
+            self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: channels)
         }
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let first = self.filters * t / threads, last = self.filters * (t + 1) / threads
-            guard first < last else { return }
+        shareOut(filters, parts: threads) { _, share in
+            let first = share.lowerBound, last = share.upperBound
             self.transformed.withUnsafeBufferPointer { u in
                 for xi in 0..<16 {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(last - first), Int32(tiles), Int32(self.channels),
