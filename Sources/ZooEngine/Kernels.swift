@@ -40,8 +40,15 @@ enum Kernels {
         }
         for c in channels ?? 0..<s.channels {
             let plane = x + c * H * W, out = y + c * OH * OW
-            rowsOf.update(repeating: isMax ? -Float.infinity : 0, count: OH * W)
-            for ky in 0..<kh {
+            // With stride 1, a kernel row whose block covers every output row starts `rowsOf` as a
+            // copy (one pass fewer than filling it and combining).
+            let full = sh == 1 ? (0..<kh).first { ky in pt - ky <= 0 && H + pt - ky >= OH } : nil
+            if let full {
+                rowsOf.update(from: plane + (full - pt) * W, count: OH * W)
+            } else {
+                rowsOf.update(repeating: isMax ? -Float.infinity : 0, count: OH * W)
+            }
+            for ky in 0..<kh where ky != full {
                 if sh == 1 {
                     // Output rows oy read input row oy − pt + ky: those inside the input are a block.
                     let a = max(0, pt - ky), b = min(OH, H + pt - ky)
@@ -59,8 +66,17 @@ enum Kernels {
             if span > 0 {
                 for line in 0..<(sw == 1 ? 1 : OH) {
                     let from = rowsOf + line * W, to = wide + line * W
-                    to.update(from: from, count: span)
-                    for k in 1..<max(1, kw) { combine(to, from + k, span) }
+                    if kw == 3 {
+                        // The common 3-wide window in one pass.
+                        if isMax {
+                            for i in 0..<span { to[i] = larger(larger(from[i], from[i + 1]), from[i + 2]) }
+                        } else {
+                            for i in 0..<span { to[i] = from[i] + from[i + 1] + from[i + 2] }
+                        }
+                    } else {
+                        to.update(from: from, count: span)
+                        for k in 1..<max(1, kw) { combine(to, from + k, span) }
+                    }
                 }
             }
             for oy in 0..<OH {
