@@ -318,9 +318,8 @@ func convolutionBackward(_ k: ConvolutionKernel, x: [Float], dy: [Float], batch 
                                 for kx in 0..<k.kw {
                                     let row = db.baseAddress! + ((c * k.kh + ky) * k.kw + kx) * width + j * S
                                     // Output columns whose input column is inside: ox in oxa..<oxb.
-                                    let x0 = kx * k.dw - k.padLeft
-                                    let oxa = x0 >= 0 ? 0 : (-x0 + k.sw - 1) / k.sw
-                                    let oxb = min(k.outWidth, x0 >= k.width ? 0 : (k.width - 1 - x0) / k.sw + 1)
+                                    let (x0, inside) = k.columnsInside(kx: kx)
+                                    let oxa = inside.lowerBound, oxb = inside.upperBound
                                     guard oxa < oxb else { continue }
                                     for oy in 0..<k.outHeight {
                                         let y = oy * k.sh - k.padTop + ky * k.dh

@@ -46,8 +46,6 @@ struct ConvolutionKernel: @unchecked Sendable {
     func rowsPerBand(threads: Int = 1) -> Int {
         max(1, min(outHeight, ConvolutionKernel.workspaceLimit / max(1, threads) / max(1, columnRows * outWidth)))
     }
-    var rowsPerBand: Int { rowsPerBand() }
-    var workspaceSize: Int { workspaceSize(threads: 1) }
     func workspaceSize(threads: Int) -> Int { isPointwise ? 0 : columnRows * rowsPerBand(threads: threads) * outWidth }
 
     /// How many images of a batch go through one GEMM: as many as fit their columns and the
@@ -281,6 +279,15 @@ struct ConvolutionKernel: @unchecked Sendable {
         if relu { for i in 0..<count { target[i] = max(source[i] + b, 0) } } else { for i in 0..<count { target[i] = source[i] + b } }
     }
 
+    /// Kernel column `kx` reads input column ox·sw + x0 for output column ox (x0 = kx·dw − padLeft):
+    /// inside the input for ox in `inside`, padding for the others (im2col and its inverse, col2im).
+    func columnsInside(kx: Int) -> (x0: Int, inside: Range<Int>) {
+        let x0 = kx * dw - padLeft
+        let a = x0 >= 0 ? 0 : min(outWidth, (-x0 + sw - 1) / sw)
+        let b = x0 >= width ? a : max(a, min(outWidth, (width - 1 - x0) / sw + 1))
+        return (x0, a..<b)
+    }
+
     /// Rows (c, ky, kx), columns (oy, ox) for output rows firstRow ..< firstRow + rows; zero where
     /// the window reads padding.
     /// `rowStride` (default: the band's width) lets several images' columns sit side by side.
@@ -291,6 +298,8 @@ struct ConvolutionKernel: @unchecked Sendable {
             for ky in 0..<kh {
                 for kx in 0..<kw {
                     let row = columns + ((c * kh + ky) * kw + kx) * spatial
+                    let (x0, inside) = columnsInside(kx: kx)
+                    let a = inside.lowerBound, b = inside.upperBound
                     for r in 0..<rows {
                         let oy = firstRow + r
                         let y = oy * sh - padTop + ky * dh
@@ -300,10 +309,7 @@ struct ConvolutionKernel: @unchecked Sendable {
                             continue
                         }
                         let line = plane + y * width
-                        let x0 = kx * dw - padLeft
-                        // Outputs ox in a..<b read inside the row (x = ox·sw + x0); the others padding.
-                        let a = x0 >= 0 ? 0 : min(outWidth, (-x0 + sw - 1) / sw)
-                        let b = x0 >= width ? 0 : max(a, min(outWidth, (width - 1 - x0) / sw + 1))
+                        // Outputs ox in a..<b read inside the row; the others padding.
                         for ox in 0..<a { out[ox] = 0 }
                         if sw == 1 {
                             // memmove's call costs more than it saves on rows of a few dozen values.

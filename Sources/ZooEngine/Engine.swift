@@ -258,7 +258,6 @@ public final class Engine: @unchecked Sendable {
         var pending = steps.map(\.inputs.count)
         var readersLeft = consumers.map(\.count)
         var ready = (0..<steps.count).filter { pending[$0] == 0 }
-        let sizing = threads
         func finished(_ i: Int) {
             let step = steps[i]
             if let name = wanted[i] {
@@ -292,14 +291,16 @@ public final class Engine: @unchecked Sendable {
             let round = groups.map { $0.flatMap { $0 } } ?? [ready[0]]
             ready.removeAll { round.contains($0) }
             let outputs = Dictionary(uniqueKeysWithValues: round.map { ($0, pool.take(count: steps[$0].info.output.count * batch)) })
-            let sources = round.map { i in steps[i].inputs.isEmpty ? [inputBuffer] : steps[i].inputs.map { values[$0]! } }
+            let sources = Dictionary(uniqueKeysWithValues: round.map { i in
+                (i, steps[i].inputs.isEmpty ? [inputBuffer] : steps[i].inputs.map { values[$0]! })
+            })
             let folds = useFolded, fuses = fusedRelu
-            let work = { @Sendable (i: Int, k: Int, threads: Int, workspaces: [Buffer]) throws in
+            let work = { @Sendable (i: Int, threads: Int, workspaces: [Buffer]) throws in
                 let step = self.steps[i]
                 let started = Engine.profiling ? DispatchTime.now().uptimeNanoseconds : 0
-                try self.compute(i, step, sources: sources[k], inSize: step.info.inputs.map(\.count), outSize: step.info.output.count,
+                try self.compute(i, step, sources: sources[i]!, inSize: step.info.inputs.map(\.count), outSize: step.info.output.count,
                                  batch: batch, out: outputs[i]!, folded: folds.contains(i), fuseRelu: fuses.contains(i),
-                                 workspaces: workspaces, threads: threads, sizing: sizing)
+                                 workspaces: workspaces, threads: threads)
                 if Engine.profiling {
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
@@ -309,12 +310,12 @@ public final class Engine: @unchecked Sendable {
                 let failure = FirstError()
                 DispatchQueue.concurrentPerform(iterations: groups.count) { g in
                     for i in groups[g] {
-                        do { try work(i, round.firstIndex(of: i)!, 1, [workspaces[g]]) } catch { failure.record(error) }
+                        do { try work(i, 1, [workspaces[g]]) } catch { failure.record(error) }
                     }
                 }
                 if let error = failure.error { throw error }
             } else {
-                try work(round[0], 0, threads, workspaces)
+                try work(round[0], threads, workspaces)
             }
             for i in round {
                 values[i] = outputs[i]
@@ -345,7 +346,6 @@ public final class Engine: @unchecked Sendable {
         return groups.filter { !$0.isEmpty }
     }
 
-
     /// Splits 0..<count among the threads in contiguous chunks (element-wise kernels); one chunk
     /// when the work is too small to be worth a thread hand-off.
     private func chunks(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
@@ -361,10 +361,10 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// One step on `threads` threads (1 inside a side-by-side round), its workspaces sized as for
-    /// `sizing` threads.
+    /// One step on `threads` threads (1 inside a side-by-side round); its workspaces are sized as
+    /// for all the engine's threads.
     private func compute(_ i: Int, _ step: Step, sources: [Buffer], inSize: [Int], outSize: Int, batch: Int, out: Buffer,
-                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer], threads: Int, sizing: Int) throws {
+                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer], threads: Int) throws {
         let x = sources[0].pointer, y = out.pointer
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
@@ -382,11 +382,12 @@ public final class Engine: @unchecked Sendable {
             kernel.relu = fuseRelu
             // Whole images or bands of output rows per thread, several images per GEMM where they
             // fit; OpenBLAS threads the GEMMs only where the work cannot be shared out.
+            let first = workspaces[0].count > 0 ? workspaces[0].pointer : nil
             if threads == 1 {
-                kernel.run(batch: batch, x, y, workspace: workspaces[0].count > 0 ? workspaces[0].pointer : nil, threads: sizing)
+                kernel.run(batch: batch, x, y, workspace: first, threads: self.threads)
             } else if kernel.sharing(batch: batch, threads: threads) == .single {
                 openblas_set_num_threads(Int32(threads))
-                kernel.run(batch: batch, x, y, workspace: workspaces[0].count > 0 ? workspaces[0].pointer : nil)
+                kernel.run(batch: batch, x, y, workspace: first)
                 openblas_set_num_threads(1)
             } else {
                 kernel.run(batch: batch, threads: threads, x, y, workspaces: workspaces.map(\.pointer))
@@ -499,10 +500,6 @@ final class Buffer: @unchecked Sendable {
     }
     fileprivate init(pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int, pool: BufferPool) {
         self.pointer = pointer; self.count = count; self.capacity = capacity; self.pool = pool
-    }
-    convenience init(copying values: [Float]) {
-        self.init(count: values.count)
-        values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: values.count) }
     }
     func array(count: Int) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
     deinit {

@@ -145,25 +145,23 @@ struct WinogradKernel: @unchecked Sendable {
                         transformTile(plane, y0: y0, x0: 2 * tx - padLeft, out + tx, stride: stride)
                         tx += 1
                     }
-                    while tx + 8 <= tilesAcross && 2 * tx - padLeft >= 0 && 2 * tx - padLeft + 18 <= width {
-                        let line = plane + y0 * width + 2 * tx - padLeft
-                        @inline(__always) func rowOf(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                            let p = UnsafeRawPointer(line + i * width)
-                            let a = p.loadUnaligned(as: SIMD16<Float>.self), b = (p + 8).loadUnaligned(as: SIMD16<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                    // Groups of `lanes` tiles while their 4 × (2·lanes + 2) block lies inside the row;
+                    // `load` gives one row of the block as its four columns.
+                    @inline(__always) func groups<V: SIMD>(_ load: (UnsafeRawPointer) -> (V, V, V, V)) where V.Scalar == Float {
+                        let lanes = V.scalarCount
+                        while tx + lanes <= tilesAcross && 2 * tx - padLeft >= 0 && 2 * tx - padLeft + 2 * lanes + 2 <= width {
+                            let line = plane + y0 * width + 2 * tx - padLeft
+                            inputTiles(load(line), load(line + width), load(line + 2 * width), load(line + 3 * width), out + tx, stride: stride)
+                            tx += lanes
                         }
-                        inputTiles(rowOf(0), rowOf(1), rowOf(2), rowOf(3), out + tx, stride: stride)
-                        tx += 8
                     }
-                    while tx + 4 <= tilesAcross && 2 * tx - padLeft >= 0 && 2 * tx - padLeft + 10 <= width {
-                        let line = plane + y0 * width + 2 * tx - padLeft
-                        @inline(__always) func rowOf(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-                            let p = UnsafeRawPointer(line + i * width)
-                            let a = p.loadUnaligned(as: SIMD8<Float>.self), b = (p + 8).loadUnaligned(as: SIMD8<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
-                        }
-                        inputTiles(rowOf(0), rowOf(1), rowOf(2), rowOf(3), out + tx, stride: stride)
-                        tx += 4
+                    groups { p -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) in
+                        let a = p.loadUnaligned(as: SIMD16<Float>.self), b = (p + 8).loadUnaligned(as: SIMD16<Float>.self)
+                        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                    }
+                    groups { p -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) in
+                        let a = p.loadUnaligned(as: SIMD8<Float>.self), b = (p + 8).loadUnaligned(as: SIMD8<Float>.self)
+                        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
                     }
                 }
                 while tx < tilesAcross {
