@@ -21,6 +21,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
+        // Zoo's own AVX-512 GEMM for convolutions (C: function-level target attributes and a
+        // run-time check, so the binary still runs on CPUs without AVX-512).
+        .target(name: "CZooGEMM"),
+
         // Embeds Zoo/*.yaml into ZooCore so that a copied binary still finds `vgg16`.
         .executableTarget(name: "ZooEmbedTool"),
         .plugin(name: "EmbedZooDefinitions", capability: .buildTool(), dependencies: ["ZooEmbedTool"]),
@@ -32,7 +36,7 @@ let package = Package(
         ),
         .target(name: "ZooHDF5", dependencies: ["CHDF5"]),
         .target(name: "ZooWeights", dependencies: ["ZooCore", "ZooHDF5"]),
-        .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS"]),
+        .target(name: "ZooEngine", dependencies: ["ZooCore", "CBLAS", "CZooGEMM"]),
         .target(name: "ZooImages", dependencies: ["ZooCore", "CPNG", "CTurboJPEG"]),
         .target(name: "ZooTransfer", dependencies: ["ZooCore", "ZooHDF5", "ZooWeights", "ZooEngine", "ZooImages"]),
         .executableTarget(

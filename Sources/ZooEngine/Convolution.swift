@@ -1,6 +1,56 @@
 import CBLAS
+import CZooGEMM
 import Foundation
 import ZooCore
+
+/// Matrices packed for Zoo's own GEMM (`Sources/CZooGEMM`), made once when a model is prepared
+/// for inference: a convolution's filters (one [filters/groups, columnRows] matrix per group) or
+/// Winograd's U (16 matrices [filters, channels]).
+final class PackedMatrices: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    /// Floats per packed matrix.
+    let stride: Int
+    let rows: Int, depth: Int
+
+    /// Zoo's GEMM runs on this CPU (AVX-512F).
+    static let available = zoo_gemm_available() != 0
+    /// … and was not turned off by `ZOO_GEMM=openblas` (which compares the two on the same run).
+    static let enabled = available && ProcessInfo.processInfo.environment["ZOO_GEMM"] != "openblas"
+    /// A share of the rows must start on a multiple of this (the packed panels' rows).
+    static let panelRows = Int(zoo_gemm_panel_rows())
+
+    /// Packs `count` row-major matrices [rows, depth] stored one after the other in `values`.
+    init(_ values: [Float], count: Int, rows: Int, depth: Int) {
+        self.rows = rows
+        self.depth = depth
+        stride = zoo_gemm_packed_count(Int32(rows), Int32(depth))
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(1, stride * count) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(1, stride * count))
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<count {
+                zoo_gemm_pack(Int32(rows), Int32(depth), v.baseAddress! + i * rows * depth, Int32(depth), pointer + i * stride)
+            }
+        }
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Rows `share` of C = A_i · B (+ bias, ReLU) for `n` columns of B: see `zoo_gemm`.
+    func multiply(_ i: Int, rows share: Range<Int>, columns n: Int, segment: Int? = nil, stride cStride: Int = 0,
+                  _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                  bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        zoo_gemm(pointer + i * stride, Int32(rows), Int32(depth), Int32(share.lowerBound), Int32(share.count), Int32(n),
+                 Int32(segment ?? n), cStride, b, ldb, c, ldc, bias, relu ? 1 : 0)
+    }
+
+    /// 0..<count cut into `parts` shares that start on whole panels (for `shareOut`).
+    static func share(_ count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ rows: Range<Int>) -> Void) {
+        let unit = panelRows
+        shareOut((count + unit - 1) / unit, parts: parts) { t, units in
+            body(t, units.lowerBound * unit..<min(count, units.upperBound * unit))
+        }
+    }
+}
 
 /// Convolution by im2col + SGEMM, one GEMM per (image, group); a 1×1, stride-1, unpadded
 /// convolution multiplies the input directly, without im2col.
@@ -15,16 +65,25 @@ struct ConvolutionKernel: @unchecked Sendable {
     var bias: [Float]?
     /// Apply a ReLU to the output (fused).
     var relu = false
-    /// The Winograd F(2×2, 3×3) form, where it applies and was prepared (`prepareWinograd`).
+    /// The Winograd F(2×2, 3×3) form, where it applies and was prepared (`prepare`).
     var winograd: WinogradKernel?
+    /// The filters packed for Zoo's GEMM, where it runs (`prepare`; else OpenBLAS's SGEMM).
+    var packed: PackedMatrices?
 
     /// `ZOO_CONVOLUTION=im2col` turns Winograd off (to compare the two on the same run).
     static let im2colOnly = ProcessInfo.processInfo.environment["ZOO_CONVOLUTION"] == "im2col"
 
-    /// Prepares the Winograd form where `WinogradKernel.applies` (after the weights are final:
-    /// a folded batch norm changes them).
-    mutating func prepareWinograd() {
-        winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self) : nil
+    /// Prepares the form that runs at inference (after the weights are final: a folded batch norm
+    /// changes them): Winograd where `WinogradKernel.applies`, else the filters packed for Zoo's
+    /// GEMM where it runs. The packed copy replaces `weights` (which only training reads), so that
+    /// the filters are not held twice.
+    /// `zooGEMM: false` keeps OpenBLAS (tests compare the two).
+    mutating func prepare(zooGEMM: Bool = PackedMatrices.enabled) {
+        winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self, zooGEMM: zooGEMM) : nil
+        if winograd == nil && zooGEMM {
+            packed = PackedMatrices(weights, count: groups, rows: filters / groups, depth: columnRows)
+            weights = []
+        }
     }
 
     /// The Winograd form with this kernel's fused ReLU.
@@ -34,8 +93,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         return w
     }
 
-    /// "winograd" or "im2col": how `run` convolves.
-    var method: String { winograd != nil ? "winograd" : (isPointwise ? "gemm" : "im2col") }
+    /// "winograd", "im2col" or "gemm" (1×1: the input is the GEMM's B), with "+zoo" where the
+    /// GEMM is Zoo's own: how `run` convolves.
+    var method: String { winograd != nil ? "winograd" : (isPointwise ? "gemm" : "im2col") + (packed != nil ? "+zoo" : "") }
 
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
@@ -84,7 +144,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         let spatial = outHeight * outWidth
         if let w = winograd { return w.sharesFilters(threads: threads) ? .filters : w.tileRows >= threads ? .rows : .single }
         if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || rowsPerBand() >= outHeight) { return .filters }
-        return outHeight >= threads ? .rows : .single
+        if outHeight >= threads { return .rows }
+        // Zoo's GEMM is single-threaded: share the filters rather than run on one thread.
+        return packed != nil && groups == 1 && filters >= 2 * PackedMatrices.panelRows ? .filters : .single
     }
 
     /// Workspace (floats) each of `threads` threads needs for `batch` images.
@@ -144,7 +206,7 @@ struct ConvolutionKernel: @unchecked Sendable {
                 for n in 0..<batch { w.runSharingFilters(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[0].pointer, threads: threads) }
                 return
             }
-            let spatial = outHeight * outWidth, K = columnRows
+            let spatial = outHeight * outWidth
             let columns = spaces[0]
             for n in 0..<batch {
                 let image = UnsafeSendable(x.pointer + n * inCount), out = UnsafeSendable(y.pointer + n * outCount)
@@ -156,14 +218,9 @@ struct ConvolutionKernel: @unchecked Sendable {
                     }
                 }
                 let b = isPointwise ? image : columns
-                shareOut(filters, parts: threads) { _, share in
-                    self.weights.withUnsafeBufferPointer { w in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(spatial), Int32(K), 1,
-                                    w.baseAddress! + share.lowerBound * K, Int32(K), b.pointer, Int32(spatial), 0, out.pointer + share.lowerBound * spatial, Int32(spatial))
-                    }
-                    if self.bias != nil || self.relu {
-                        for f in share { self.finish(filter: f, out.pointer + f * spatial, into: out.pointer + f * spatial, count: spatial) }
-                    }
+                // Zoo's GEMM takes its shares in whole packed panels.
+                PackedMatrices.share(filters, parts: threads) { _, share in
+                    self.multiply(group: 0, filters: share, columns: spatial, b.pointer, ldb: spatial, out.pointer, ldc: spatial)
                 }
             }
         }
@@ -196,6 +253,13 @@ struct ConvolutionKernel: @unchecked Sendable {
                 } else {
                     im2col(image, channels: inChannels, columns + j * spatial, firstRow: 0, rows: outHeight, rowStride: width)
                 }
+            }
+            if packed != nil {
+                // Zoo's GEMM writes each image's columns to its own output, bias and ReLU included.
+                multiply(group: 0, columns: width, segment: spatial, stride: outCount, columns, ldb: width,
+                         output + start * outCount, ldc: spatial)
+                start += count
+                continue
             }
             weights.withUnsafeBufferPointer { w in
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(filters), Int32(width), Int32(K),
@@ -239,36 +303,51 @@ struct ConvolutionKernel: @unchecked Sendable {
     func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
              rows: Range<Int>? = nil, threads: Int = 1) {
         let cg = inChannels / groups, fg = filters / groups, spatial = outHeight * outWidth
-        let k = cg * kh * kw
         let rows = rows ?? 0..<outHeight
         let bandRows = rowsPerBand(threads: threads)
-        weights.withUnsafeBufferPointer { w in
-            for g in 0..<groups {
-                let source = input + g * cg * height * width
-                if isPointwise {
-                    // The input's columns for these rows are a column block of [cg, H·W].
-                    let first = rows.lowerBound * outWidth, count = rows.count * outWidth
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(count), Int32(k),
-                                1, w.baseAddress! + g * fg * k, Int32(k), source + first, Int32(spatial),
-                                0, output + g * fg * spatial + first, Int32(spatial))
-                    continue
-                }
-                var row = rows.lowerBound
-                while row < rows.upperBound {
-                    let count = min(bandRows, rows.upperBound - row)
-                    let band = count * outWidth
-                    im2col(source, channels: cg, workspace!, firstRow: row, rows: count)
-                    // C[fg × band] is a column block of the output: leading dimension `spatial`.
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(fg), Int32(band), Int32(k),
-                                1, w.baseAddress! + g * fg * k, Int32(k), workspace!, Int32(band),
-                                0, output + g * fg * spatial + row * outWidth, Int32(spatial))
-                    row += count
-                }
+        for g in 0..<groups {
+            let source = input + g * cg * height * width, target = output + g * fg * spatial
+            if isPointwise {
+                // The input's columns for these rows are a column block of [cg, H·W].
+                let first = rows.lowerBound * outWidth
+                multiply(group: g, columns: rows.count * outWidth, source + first, ldb: spatial, target + first, ldc: spatial)
+                continue
+            }
+            var row = rows.lowerBound
+            while row < rows.upperBound {
+                let count = min(bandRows, rows.upperBound - row)
+                let band = count * outWidth
+                im2col(source, channels: cg, workspace!, firstRow: row, rows: count)
+                // C[fg × band] is a column block of the output: leading dimension `spatial`.
+                multiply(group: g, columns: band, workspace!, ldb: band, target + row * outWidth, ldc: spatial)
+                row += count
             }
         }
+    }
+
+    /// Group g's output rows `share` (filters counted within the group; default all) for `n`
+    /// columns: C = W_g · B, then the bias and the ReLU. `c` points at the group's first output
+    /// row. Zoo's GEMM (where the filters are packed) adds the bias and applies the ReLU as it
+    /// stores C and can write C in segments (`segment` columns each, `stride` apart: several
+    /// images' columns side by side in B); OpenBLAS's SGEMM is followed by `finish`.
+    func multiply(group g: Int, filters share: Range<Int>? = nil, columns n: Int, segment: Int? = nil, stride: Int = 0,
+                  _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let fg = filters / groups, k = columnRows
+        let share = share ?? 0..<fg
+        if let packed {
+            let call = { (shift: UnsafePointer<Float>?) in
+                packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c, ldc: ldc, bias: shift, relu: self.relu)
+            }
+            if let bias { bias.withUnsafeBufferPointer { call($0.baseAddress! + g * fg) } } else { call(nil) }
+            return
+        }
+        precondition(segment == nil || segment == n, "segments need Zoo's GEMM")
+        weights.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(n), Int32(k),
+                        1, w.baseAddress! + (g * fg + share.lowerBound) * k, Int32(k), b, Int32(ldb), 0, c + share.lowerBound * ldc, Int32(ldc))
+        }
         if bias != nil || relu {
-            let first = rows.lowerBound * outWidth, count = rows.count * outWidth
-            for f in 0..<filters { finish(filter: f, output + f * spatial + first, into: output + f * spatial + first, count: count) }
+            for f in share { finish(filter: g * fg + f, c + f * ldc, into: c + f * ldc, count: n) }
         }
     }
 

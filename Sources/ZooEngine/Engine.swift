@@ -10,7 +10,8 @@ import ZooCore
 /// let codes = try engine.run(batch, outputs: ["fc7"])["fc7"]!     // [N, 4096]
 /// ```
 public final class Engine: @unchecked Sendable {
-    public let model: Model
+    /// The network it runs (the engine keeps its parameters in its own prepared forms).
+    public let network: Network
     public let threads: Int
     public let mode: Mode
     let steps: [Step]
@@ -87,20 +88,26 @@ public final class Engine: @unchecked Sendable {
     ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
     ///   - mode: inference, or training (batch statistics, dropout masks; nothing is folded).
-    public init(model: Model, threads: Int? = nil, foldBatchNorm: Bool = true, mode: Mode = .inference) throws {
-        self.model = model
+    ///
+    /// At inference, convolutions hold their filters packed for Zoo's GEMM (where it runs) and
+    /// drop the model's copy as they go: a caller that hands its model over (`Engine(model:
+    /// consume model)`, or a temporary) never holds both copies, as VGG-16's memory budget needs.
+    public init(model: consuming Model, threads: Int? = nil, foldBatchNorm: Bool = true, mode: Mode = .inference) throws {
+        network = model.network
+        let infos = model.layerInfos
+        var parameters = model.parameters
+        _ = consume model
         self.mode = mode
         var foldBatchNorm = foldBatchNorm
         if case .training = mode { foldBatchNorm = false }
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let infos = model.layerInfos
         var index: [String: Int] = [:]
         for (i, info) in infos.enumerated() { index[info.name] = i }
         var consumers = [[Int]](repeating: [], count: infos.count)
         for (i, info) in infos.enumerated() { for input in info.layer.inputs { consumers[index[input]!].append(i) } }
         var steps: [Step] = []
         for (i, info) in infos.enumerated() {
-            let p = model.parameters[info.name] ?? [:]
+            let p = parameters[info.name] ?? [:]
             let inputs = info.layer.inputs.map { index[$0]! }
             var op: Operation
             switch info.layer.kind {
@@ -108,7 +115,7 @@ public final class Engine: @unchecked Sendable {
                 let raw = ConvolutionKernel(c, info: info, kernel: p["kernel"]!, bias: p["bias"])
                 var folded: ConvolutionKernel?, into: Int?
                 if foldBatchNorm, consumers[i].count == 1, case .batchNorm(let bn) = infos[consumers[i][0]].layer.kind {
-                    let bnParams = model.parameters[infos[consumers[i][0]].name]!
+                    let bnParams = parameters[infos[consumers[i][0]].name]!
                     let (scale, shift) = Engine.bnAffine(bn, bnParams)
                     var k = raw
                     let per = k.weights.count / c.filters
@@ -119,13 +126,16 @@ public final class Engine: @unchecked Sendable {
                     folded = k
                     into = consumers[i][0]
                 }
-                // Winograd where it applies, for the form that runs (the raw one only when there
-                // is no folded one; a requested raw output then takes im2col).
+                // Winograd or packed filters, for the form that runs (the raw one only when there
+                // is no folded one; a requested raw output then takes im2col and OpenBLAS).
                 var prepared = raw
                 if mode == .inference {
-                    if folded != nil { folded!.prepareWinograd() } else { prepared.prepareWinograd() }
+                    if folded != nil { folded!.prepare() } else { prepared.prepare() }
                 }
                 op = .convolution(raw: prepared, folded: folded, foldedInto: into)
+                // The packed filters replace the model's (the raw form keeps them where there is a
+                // folded one).
+                if prepared.packed != nil { parameters[info.name] = nil }
             case .pooling(let pool): op = .pool(pool)
             case .subsampling(let s): op = .subsample(s, coefficient: p["coefficient"]!.data, bias: p["bias"]!.data)
             case .globalAveragePooling: op = .globalAverage
@@ -197,16 +207,16 @@ public final class Engine: @unchecked Sendable {
     /// Runs `input` (`[N, C, H, W]`, or `[N, D]` for a vector input) and returns copies of the
     /// requested layers' outputs (`[N, …]`); with no names, the network's output.
     public func run(_ input: Tensor, outputs requested: [String] = []) throws -> [String: Tensor] {
-        let sample = model.network.input
+        let sample = network.input
         guard input.shape.count == sample.rank + 1, Array(input.shape.dropFirst()) == sample.dims, input.batch > 0 else {
-            throw ZooError("input has shape \(input.shape); `\(model.network.name)` takes [N, \(sample.dims.map(String.init).joined(separator: ", "))]",
+            throw ZooError("input has shape \(input.shape); `\(network.name)` takes [N, \(sample.dims.map(String.init).joined(separator: ", "))]",
                            hint: "resize or crop the images to \(sample), or summarise another input size with --input")
         }
         var wanted: [Int: String] = [:]
-        for name in requested.isEmpty ? [model.network.output.name] : requested {
-            guard let resolved = model.network.resolve(name), let i = index[resolved] else {
+        for name in requested.isEmpty ? [network.output.name] : requested {
+            guard let resolved = network.resolve(name), let i = index[resolved] else {
                 let near = Network.nearest(name, among: steps.map(\.name))
-                throw ZooError("`\(name)` is not a layer of `\(model.network.name)`", hint: near.map { "did you mean `\($0)`?" })
+                throw ZooError("`\(name)` is not a layer of `\(network.name)`", hint: near.map { "did you mean `\($0)`?" })
             }
             wanted[i] = name
         }

@@ -19,8 +19,10 @@ struct WinogradKernel: @unchecked Sendable {
     let channels: Int, filters: Int
     let height: Int, width: Int, padTop: Int, padLeft: Int
     let outHeight: Int, outWidth: Int
-    /// U as 16 matrices [filters, channels].
+    /// U as 16 matrices [filters, channels] (empty where `packed` holds them).
     let transformed: [Float]
+    /// U packed for Zoo's GEMM, where it runs (else OpenBLAS's SGEMM multiplies `transformed`).
+    let packed: PackedMatrices?
     var bias: [Float]?
     var relu = false
 
@@ -37,7 +39,7 @@ struct WinogradKernel: @unchecked Sendable {
             && k.inChannels >= 16 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 20
     }
 
-    init(_ k: ConvolutionKernel) {
+    init(_ k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) {
         channels = k.inChannels; filters = k.filters
         height = k.height; width = k.width; padTop = k.padTop; padLeft = k.padLeft
         outHeight = k.outHeight; outWidth = k.outWidth
@@ -63,7 +65,27 @@ struct WinogradKernel: @unchecked Sendable {
                 }
             }
         }
-        transformed = u
+        if zooGEMM {
+            packed = PackedMatrices(u, count: 16, rows: F, depth: C)
+            transformed = []
+        } else {
+            packed = nil
+            transformed = u
+        }
+    }
+
+    /// M_ξ = U_ξ · V_ξ for the filters `share` and `tiles` tiles (V_ξ: [channels, tiles], M_ξ:
+    /// [filters, tiles]; `m` points at filter 0). Zoo's GEMM needs `share` to start on a panel.
+    func multiply(_ xi: Int, filters share: Range<Int>, tiles: Int, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
+        if let packed {
+            packed.multiply(xi, rows: share, columns: tiles, v, ldb: tiles, m, ldc: tiles)
+            return
+        }
+        transformed.withUnsafeBufferPointer { u in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(tiles), Int32(channels),
+                        1, u.baseAddress! + (xi * filters + share.lowerBound) * channels, Int32(channels),
+                        v, Int32(tiles), 0, m + share.lowerBound * tiles, Int32(tiles))
+        }
     }
 
     /// Tile rows per band so that a thread's V and M (16·(C + F)·tiles) stay within its share of
@@ -84,13 +106,7 @@ struct WinogradKernel: @unchecked Sendable {
             let tiles = count * tilesAcross
             let v = workspace, m = workspace + 16 * channels * tiles
             transformInput(input, into: v, firstTileRow: first, tileRows: count)
-            transformed.withUnsafeBufferPointer { u in
-                for xi in 0..<16 {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(filters), Int32(tiles), Int32(channels),
-                                1, u.baseAddress! + xi * filters * channels, Int32(channels),
-                                v + xi * channels * tiles, Int32(tiles), 0, m + xi * filters * tiles, Int32(tiles))
-                }
-            }
+            for xi in 0..<16 { multiply(xi, filters: 0..<filters, tiles: tiles, v + xi * channels * tiles, m + xi * filters * tiles) }
             transformOutput(m, into: output, firstTileRow: first, tileRows: count)
             first += count
         }
@@ -112,16 +128,12 @@ struct WinogradKernel: @unchecked Sendable {
         shareOut(channels, parts: threads) { _, channels in
             self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: channels)
         }
-        shareOut(filters, parts: threads) { _, share in
-            let first = share.lowerBound, last = share.upperBound
-            self.transformed.withUnsafeBufferPointer { u in
-                for xi in 0..<16 {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(last - first), Int32(tiles), Int32(self.channels),
-                                1, u.baseAddress! + (xi * self.filters + first) * self.channels, Int32(self.channels),
-                                v.pointer + xi * self.channels * tiles, Int32(tiles), 0, m.pointer + (xi * self.filters + first) * tiles, Int32(tiles))
-                }
+        // Shares of whole packed panels (Zoo's GEMM needs them; OpenBLAS does not mind).
+        PackedMatrices.share(filters, parts: threads) { _, share in
+            for xi in 0..<16 {
+                self.multiply(xi, filters: share, tiles: tiles, v.pointer + xi * self.channels * tiles, m.pointer + xi * self.filters * tiles)
             }
-            self.transformOutput(m.pointer, into: y.pointer, firstTileRow: 0, tileRows: self.tileRows, filters: first..<last)
+            self.transformOutput(m.pointer, into: y.pointer, firstTileRow: 0, tileRows: self.tileRows, filters: share)
         }
     }
 

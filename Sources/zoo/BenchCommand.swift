@@ -22,8 +22,7 @@ struct BenchCommand: ParsableCommand {
             guard batch > 0, runs > 0, warmup >= 0 else { throw ZooError("--batch and --runs must be positive") }
             let network = try Catalogue.network(name)
             let summary = try Summary(network)
-            let model = try Model.randomlyInitialised(network, seed: 1)
-            let engine = try Engine(model: model, threads: threads)
+            let engine = try Engine(model: Model.randomlyInitialised(network, seed: 1), threads: threads)
             let x = Tensor.randomNormal(shape: [batch] + network.input.dims, seed: 2)
             let outputs = output.map { [$0] } ?? []
             for _ in 0..<warmup { _ = try engine.run(x, outputs: outputs) }

@@ -1,0 +1,33 @@
+// Zoo's own single-precision GEMM for convolutions: C = A·B (+ bias per row, ReLU), with A (the
+// filters) packed once when a model is prepared, B row-major (im2col columns or, for 1×1
+// convolutions, the input itself). AVX-512 only: `zoo_gemm_available()` says whether this CPU can
+// run it; the engine uses OpenBLAS's SGEMM otherwise. Single-threaded: the engine shares the work
+// among its threads (by rows of A with `first`/`count`, or by columns of B and C).
+#ifndef ZOO_GEMM_H
+#define ZOO_GEMM_H
+
+#include <stddef.h>
+
+/// 1 when this CPU has AVX-512F (checked once), else 0.
+int zoo_gemm_available(void);
+
+/// Rows of A per packed panel (8): a share of rows given to `zoo_gemm` must start on a multiple.
+int zoo_gemm_panel_rows(void);
+
+/// Floats `zoo_gemm_pack` writes for an m × k matrix.
+size_t zoo_gemm_packed_count(int m, int k);
+
+/// Packs the m × k row-major matrix `a` (leading dimension lda) into `packed`
+/// (`zoo_gemm_packed_count(m, k)` floats, 64-byte aligned).
+void zoo_gemm_pack(int m, int k, const float *a, int lda, float *packed);
+
+/// Rows first ..< first + count of C = A·B (+ bias, ReLU). A is m × k, packed by `zoo_gemm_pack`;
+/// B is k × n, leading dimension ldb. C's columns come in segments of `segment` columns (n, or
+/// ≤ 0, for one), segment s starting at c + s·stride: several images' im2col columns side by side
+/// in B, each image's output a block of its own. C's leading dimension is ldc; `c` and `bias`
+/// (NULL for none) point at row 0. `relu` ≠ 0 clamps at 0 after the bias. `first` must be a
+/// multiple of `zoo_gemm_panel_rows()`. Only when `zoo_gemm_available()`.
+void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
+              const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
+
+#endif

@@ -1,0 +1,121 @@
+import Testing
+import ZooCore
+@testable import ZooEngine
+
+/// Zoo's own GEMM (Sources/CZooGEMM, AVX-512): against products summed in Double, on shapes that
+/// hit every edge of its blocking (rows past a panel of 8, columns past a tile of 48 or a vector of
+/// 16, K past a block of 256), and convolutions through it against the same convolutions through
+/// OpenBLAS. Skipped on CPUs without AVX-512, where the engine does not use it.
+@Suite(.enabled(if: PackedMatrices.available))
+struct GEMMTests {
+    /// C = A·B (+ bias, ReLU) in Double, rows `rows`, C's columns in segments as `zoo_gemm` writes them.
+    static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, rows: Range<Int>, bias: [Float]?, relu: Bool,
+                          segment: Int, stride: Int, ldc: Int, into c: inout [Float]) {
+        for i in rows {
+            for j in 0..<n {
+                var sum = Double(bias?[i] ?? 0)
+                for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                if relu { sum = max(sum, 0) }
+                c[(j / segment) * stride + i * ldc + j % segment] = Float(sum)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (1, 1, 1), (7, 15, 5), (8, 16, 256), (9, 17, 257), (17, 47, 300), (13, 48, 64), (64, 49, 600), (20, 100, 27), (33, 97, 513), (5, 3, 0),
+    ])
+    func matchesProductsInDouble(shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        var rng = RandomSource(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = (0..<(m * k)).map { _ in Float(rng.normal()) }, b = (0..<(k * n)).map { _ in Float(rng.normal()) }
+        let bias = (0..<m).map { _ in Float(rng.normal()) }
+        let packed = PackedMatrices(a, count: 1, rows: m, depth: k)
+        // The whole matrix; with bias and ReLU; a share of rows starting on a panel (as threads take
+        // them); C as segments of a few columns each (several images' outputs).
+        let segment = max(1, n / 3), segments = (n + segment - 1) / segment
+        let cases: [(rows: Range<Int>, bias: [Float]?, relu: Bool, segment: Int)] = [
+            (0..<m, nil, false, n), (0..<m, bias, true, n), (min(8, m)..<m, bias, false, n), (0..<m, bias, true, segment),
+        ]
+        for t in cases {
+            let stride = m * segment, ldc = t.segment == n ? n : segment
+            let size = t.segment == n ? m * n : segments * stride
+            var expected = [Float](repeating: -7, count: size)
+            Self.reference(a, b, m: m, n: n, k: k, rows: t.rows, bias: t.bias, relu: t.relu, segment: t.segment, stride: stride, ldc: ldc, into: &expected)
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: size), bp = UnsafeMutablePointer<Float>.allocate(capacity: max(1, b.count))
+            let shift = UnsafeMutablePointer<Float>.allocate(capacity: m)
+            defer { c.deallocate(); bp.deallocate(); shift.deallocate() }
+            c.initialize(repeating: -7, count: size)
+            bp.initialize(from: b, count: b.count)
+            shift.initialize(from: bias, count: m)
+            packed.multiply(0, rows: t.rows, columns: n, segment: t.segment, stride: stride, bp, ldb: n, c, ldc: ldc,
+                            bias: t.bias == nil ? nil : UnsafePointer(shift), relu: t.relu)
+            let got = Array(UnsafeBufferPointer(start: c, count: size))
+            let scale = max(1, expected.map(abs).max()!)
+            let worst = zip(expected, got).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * scale, "\(m)×\(n)×\(k), rows \(t.rows), bias \(t.bias != nil), relu \(t.relu), segment \(t.segment): off by \(worst)")
+            // Nothing outside the requested rows is written (-7 stays).
+            for i in 0..<m where !t.rows.contains(i) {
+                for j in 0..<n { #expect(got[(j / t.segment) * stride + i * ldc + j % t.segment] == -7) }
+            }
+        }
+    }
+
+    /// The same convolution prepared for Zoo's GEMM and for OpenBLAS: every way of sharing (one
+    /// thread, images, row bands, filters), several images per GEMM, groups, 1×1, strides, padding,
+    /// filter counts that are not multiples of 8, and a Winograd layer (U packed or not).
+    @Test func convolutionsMatchOpenBLAS() throws {
+        var modes = Set<String>()
+        let cases: [(input: [Int], filters: Int, kernel: Int, stride: Int, padding: Int, groups: Int)] = [
+            ([3, 23, 21], 20, 5, 2, 2, 1),   // a first layer: K = 75
+            ([16, 9, 9], 13, 1, 1, 0, 1),    // 1×1: the input is B
+            ([12, 10, 10], 18, 3, 1, 1, 2),  // grouped
+            ([8, 5, 5], 72, 3, 1, 1, 1),     // small map, many filters: shares filters
+            ([24, 9, 11], 40, 3, 1, 1, 1),   // Winograd
+            ([64, 5, 5], 24, 3, 2, 1, 1),    // 3×3 output from stride 2
+        ]
+        for c in cases {
+            var builder = NetworkBuilder("g", input: c.input)
+            builder.conv("c", filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, groups: c.groups)
+            let model = try Model.randomlyInitialised(builder.build(), seed: 3)
+            let info = model.layerInfos[0]
+            guard case .convolution(let conv) = info.layer.kind else { Issue.record("no convolution"); return }
+            let p = model.parameters["c"]!
+            for relu in [false, true] {
+                var zoo = ConvolutionKernel(conv, info: info, kernel: p["kernel"]!, bias: p["bias"]), blas = zoo
+                zoo.relu = relu; blas.relu = relu
+                zoo.prepare(zooGEMM: true)
+                blas.prepare(zooGEMM: false)
+                #expect(zoo.packed != nil || zoo.winograd?.packed != nil, "\(c.input): Zoo's GEMM in use")
+                #expect(blas.packed == nil && blas.winograd?.packed == nil)
+                for threads in [1, 2, 3] {
+                    for batch in [1, 2, 5] {
+                        modes.insert("\(zoo.sharing(batch: batch, threads: threads))")
+                        var rng = RandomSource(seed: UInt64(100 * threads + batch))
+                        let x = (0..<(batch * c.input.reduce(1, *))).map { _ in Float(rng.normal()) }
+                        let expected = Self.convolve(blas, x, batch: batch, threads: threads)
+                        let got = Self.convolve(zoo, x, batch: batch, threads: threads)
+                        let scale = expected.map(abs).max()!
+                        let worst = zip(expected, got).map { abs($0 - $1) }.max()!
+                        #expect(worst <= 1e-5 * scale, "\(c), relu \(relu), \(threads) threads, batch \(batch): off by \(worst) of \(scale)")
+                    }
+                }
+            }
+        }
+        #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
+    }
+
+    /// Runs `k` as the engine does: workspaces per thread, holding the BLAS lock.
+    static func convolve(_ k: ConvolutionKernel, _ x: [Float], batch: Int, threads: Int) -> [Float] {
+        let out = batch * k.filters * k.outHeight * k.outWidth
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: out)
+        defer { y.deallocate() }
+        let spaces = (0..<threads).map { _ in
+            UnsafeMutablePointer<Float>.allocate(capacity: max(1, k.workspacePerThread(batch: batch, threads: threads), k.workspaceOnOneThread(batch: batch, sizing: threads)))
+        }
+        defer { spaces.forEach { $0.deallocate() } }
+        Engine.exclusive(threads: 1) {
+            x.withUnsafeBufferPointer { k.run(batch: batch, threads: threads, $0.baseAddress!, y, workspaces: spaces) }
+        }
+        return Array(UnsafeBufferPointer(start: y, count: out))
+    }
+}
