@@ -12,6 +12,11 @@
 #include <immintrin.h>
 
 enum { MR = 8, NR = 48, KC = 256 };
+/// K block for A in place with B of at most 16 columns (fully-connected layers): long runs of each
+/// row of A, which is read from memory once, so that the prefetchers keep up.
+#ifndef KC_ROWS
+#define KC_ROWS 2048
+#endif
 /// Floats of C kept in L2 across the K blocks (256 KiB).
 enum { CHUNK = 64 * 1024 };
 
@@ -68,10 +73,14 @@ AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, floa
     }
 }
 
-// An 8 × (16·nv) tile of C: `a` kc × 8 packed, `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a
-// later K block); `bias` (this tile's 8 rows) and `relu` only on the last K block.
-AVX512 INLINE void wide_tile(int nv, int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr,
+// An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
+// lda), `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows)
+// and `relu` only on the last K block.
+AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
                              int add, const float *bias, int relu) {
+    // In place: row i of the tile (the last real row again for rows past mr, never stored).
+    const float *r[MR];
+    for (int i = 0; i < MR; i++) r[i] = a + (i < mr ? i : mr - 1) * lda;
     __m512 s[MR][3];
     for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) s[i][j] = _mm512_setzero_ps();
     for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++) _mm_prefetch((const char *)(c + i * ldc + 16 * j), _MM_HINT_T0);
@@ -80,12 +89,12 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, const float *b, flo
         __m512 b1 = nv > 1 ? _mm512_load_ps(b + 16) : b0;
         __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : b0;
         for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
+            __m512 ai = _mm512_set1_ps(lda ? r[i][kk] : a[i]);
             s[i][0] = _mm512_fmadd_ps(ai, b0, s[i][0]);
             if (nv > 1) s[i][1] = _mm512_fmadd_ps(ai, b1, s[i][1]);
             if (nv > 2) s[i][2] = _mm512_fmadd_ps(ai, b2, s[i][2]);
         }
-        a += MR;
+        if (!lda) a += MR;
         b += 16 * nv;
     }
     __mmask16 mask[3] = {lanes(nr), lanes(nr - 16), lanes(nr - 32)};
@@ -103,30 +112,36 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, const float *b, flo
     }
 }
 
-AVX512 static void wide_tile_1(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int add, const float *bias, int relu) {
-    wide_tile(1, kc, a, b, c, ldc, mr, nr, add, bias, relu);
-}
-AVX512 static void wide_tile_2(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int add, const float *bias, int relu) {
-    wide_tile(2, kc, a, b, c, ldc, mr, nr, add, bias, relu);
-}
-AVX512 static void wide_tile_3(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int add, const float *bias, int relu) {
-    wide_tile(3, kc, a, b, c, ldc, mr, nr, add, bias, relu);
-}
+#define TILE(NV, NAME, LDA) \
+    AVX512 static void NAME(int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr, int add, \
+                            const float *bias, int relu) { \
+        (void)lda; \
+        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, relu); \
+    }
+TILE(1, packed_tile_1, 0) TILE(2, packed_tile_2, 0) TILE(3, packed_tile_3, 0)
+TILE(1, rows_tile_1, lda) TILE(2, rows_tile_2, lda) TILE(3, rows_tile_3, lda)
 
-static _Thread_local float packed_b[KC * NR] __attribute__((aligned(64)));
+typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, int);
+static const tile_fn packed_tiles[4] = {0, packed_tile_1, packed_tile_2, packed_tile_3};
+static const tile_fn rows_tiles[4] = {0, rows_tile_1, rows_tile_2, rows_tile_3};
 
-AVX512 static void gemm_wide(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
+static _Thread_local float packed_b[KC * NR > KC_ROWS * 16 ? KC * NR : KC_ROWS * 16] __attribute__((aligned(64)));
+
+// A packed (lda = 0) or in place (row-major, leading dimension lda).
+AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first, int count, int n, int segment, long stride,
                              const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+    const tile_fn *tiles = lda ? rows_tiles : packed_tiles;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
     if (nc < NR) nc = NR;
     for (int jc = 0; jc < n; jc += nc) {
         int je = n - jc < nc ? n : jc + nc;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC;
+        int kb = lda && n <= 16 ? KC_ROWS : KC;
+        for (int pc = 0; pc < k; pc += kb) {
+            int kc = k - pc < kb ? k - pc : kb;
             int last = pc + kc >= k;
-            const float *block = packed + (size_t)panels * MR * pc;
+            const float *block = lda ? a0 + pc : a0 + (size_t)panels * MR * pc;
             // Tiles of up to 48 columns, none across a segment's end.
             for (int jr = jc; jr < je;) {
                 int seg = jr / segment, off = jr - seg * segment;
@@ -137,13 +152,11 @@ AVX512 static void gemm_wide(const float *packed, int m, int k, int first, int c
                 float *ctile = c + (size_t)seg * stride + off;
                 for (int ip = p0; ip < p1; ip++) {
                     int mr = end - ip * MR < MR ? end - ip * MR : MR;
-                    const float *a = block + (size_t)ip * MR * kc;
+                    const float *a = block + (size_t)ip * MR * (lda ? lda : kc);
                     float *tile = ctile + (size_t)ip * MR * ldc;
                     const float *tb = last && bias ? bias + ip * MR : 0;
                     int r = last && relu;
-                    if (nv == 3) wide_tile_3(kc, a, packed_b, tile, ldc, mr, nr, pc > 0, tb, r);
-                    else if (nv == 2) wide_tile_2(kc, a, packed_b, tile, ldc, mr, nr, pc > 0, tb, r);
-                    else wide_tile_1(kc, a, packed_b, tile, ldc, mr, nr, pc > 0, tb, r);
+                    tiles[nv](kc, a, lda, packed_b, tile, ldc, mr, nr, pc > 0, tb, r);
                 }
                 jr += nr;
             }
@@ -151,8 +164,8 @@ AVX512 static void gemm_wide(const float *packed, int m, int k, int first, int c
     }
 }
 
-void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
-              const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+static void gemm(const float *a, long lda, int m, int k, int first, int count, int n, int segment, long stride,
+                 const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
     if (count <= 0 || n <= 0) return;
     if (segment <= 0 || segment > n) segment = n;
     if (k <= 0) {
@@ -164,5 +177,15 @@ void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, in
             }
         return;
     }
-    gemm_wide(packed, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, relu);
+    gemm_wide(a, lda, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, relu);
+}
+
+void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
+              const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, relu);
+}
+
+void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
+                   const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+    gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, relu);
 }

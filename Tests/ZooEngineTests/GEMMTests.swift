@@ -104,6 +104,32 @@ struct GEMMTests {
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
     }
 
+    /// Fully-connected layers at batch > 1 through Zoo's GEMM (W read in place) against OpenBLAS.
+    @Test(arguments: [(37, 13, 2), (300, 70, 5), (1000, 2100, 16), (64, 3000, 17)])
+    func denseMatchesOpenBLAS(shape: (Int, Int, Int)) {
+        let (outputs, inputs, batch) = shape
+        var rng = RandomSource(seed: UInt64(outputs + inputs + batch))
+        let w = (0..<(outputs * inputs)).map { _ in Float(rng.normal()) }, b = (0..<outputs).map { _ in Float(rng.normal()) }
+        let x = (0..<(batch * inputs)).map { _ in Float(rng.normal()) }
+        for threads in [1, 2] {
+            for bias in [nil, b] {
+                func run(_ zoo: Bool) -> [Float] {
+                    var y = [Float](repeating: 0, count: batch * outputs)
+                    Engine.exclusive(threads: 1) {
+                        y.withUnsafeMutableBufferPointer { yp in
+                            Kernels.dense(weights: w, bias: bias, inputs: inputs, outputs: outputs, batch: batch, x, yp.baseAddress!, threads: threads, zooGEMM: zoo)
+                        }
+                    }
+                    return y
+                }
+                let expected = run(false), got = run(true)
+                let scale = expected.map(abs).max()!
+                let worst = zip(expected, got).map { abs($0 - $1) }.max()!
+                #expect(worst <= 1e-5 * scale, "\(shape), \(threads) threads, bias \(bias != nil): off by \(worst)")
+            }
+        }
+    }
+
     /// Runs `k` as the engine does: workspaces per thread, holding the BLAS lock.
     static func convolve(_ k: ConvolutionKernel, _ x: [Float], batch: Int, threads: Int) -> [Float] {
         let out = batch * k.filters * k.outHeight * k.outWidth

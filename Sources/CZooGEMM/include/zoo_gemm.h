@@ -30,4 +30,10 @@ void zoo_gemm_pack(int m, int k, const float *a, int lda, float *packed);
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
               const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
 
+/// As `zoo_gemm`, with A read in place (row-major, leading dimension lda) instead of packed, and C
+/// in one block: for A used once or twice (fully-connected layers at batch > 1, where A is read
+/// from memory in any case and a packed copy would double it).
+void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
+                   const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
+
 #endif
