@@ -74,10 +74,10 @@ AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, floa
 }
 
 // An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
-// lda), `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows)
-// and `relu` only on the last K block.
+// lda), `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows),
+// `addend` (a tile laid out as C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
-                             int add, const float *bias, int relu) {
+                             int add, const float *bias, const float *addend, int relu) {
     // In place: row i of the tile (the last real row again for rows past mr, never stored).
     const float *r[MR];
     for (int i = 0; i < MR; i++) r[i] = a + (i < mr ? i : mr - 1) * lda;
@@ -106,6 +106,7 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
             __m512 v = s[i][j];
             if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], row + 16 * j));
             if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
+            if (addend) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], addend + i * ldc + 16 * j));
             if (relu) v = _mm512_max_ps(v, zero);
             _mm512_mask_storeu_ps(row + 16 * j, mask[j], v);
         }
@@ -114,14 +115,14 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
 
 #define TILE(NV, NAME, LDA) \
     AVX512 static void NAME(int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr, int add, \
-                            const float *bias, int relu) { \
+                            const float *bias, const float *addend, int relu) { \
         (void)lda; \
-        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, relu); \
+        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, addend, relu); \
     }
 TILE(1, packed_tile_1, 0) TILE(2, packed_tile_2, 0) TILE(3, packed_tile_3, 0)
 TILE(1, rows_tile_1, lda) TILE(2, rows_tile_2, lda) TILE(3, rows_tile_3, lda)
 
-typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, int);
+typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *, int);
 static const tile_fn packed_tiles[4] = {0, packed_tile_1, packed_tile_2, packed_tile_3};
 static const tile_fn rows_tiles[4] = {0, rows_tile_1, rows_tile_2, rows_tile_3};
 
@@ -129,7 +130,7 @@ static _Thread_local float packed_b[KC * NR > KC_ROWS * 16 ? KC * NR : KC_ROWS *
 
 // A packed (lda = 0) or in place (row-major, leading dimension lda).
 AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first, int count, int n, int segment, long stride,
-                             const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+                             const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
     const tile_fn *tiles = lda ? rows_tiles : packed_tiles;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
@@ -149,14 +150,16 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
                 if (segment - off < nr) nr = segment - off;
                 int nv = (nr + 15) / 16;
                 pack_b(kc, nr, nv, b + (size_t)pc * ldb + jr, ldb, packed_b);
-                float *ctile = c + (size_t)seg * stride + off;
+                size_t at = (size_t)seg * stride + off;
+                float *ctile = c + at;
                 for (int ip = p0; ip < p1; ip++) {
                     int mr = end - ip * MR < MR ? end - ip * MR : MR;
                     const float *a = block + (size_t)ip * MR * (lda ? lda : kc);
                     float *tile = ctile + (size_t)ip * MR * ldc;
                     const float *tb = last && bias ? bias + ip * MR : 0;
+                    const float *ta = last && addend ? addend + at + (size_t)ip * MR * ldc : 0;
                     int r = last && relu;
-                    tiles[nv](kc, a, lda, packed_b, tile, ldc, mr, nr, pc > 0, tb, r);
+                    tiles[nv](kc, a, lda, packed_b, tile, ldc, mr, nr, pc > 0, tb, ta, r);
                 }
                 jr += nr;
             }
@@ -165,27 +168,28 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
 }
 
 static void gemm(const float *a, long lda, int m, int k, int first, int count, int n, int segment, long stride,
-                 const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
+                 const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
     if (count <= 0 || n <= 0) return;
     if (segment <= 0 || segment > n) segment = n;
     if (k <= 0) {
         // No products: C is the bias (through the ReLU).
         for (int i = first; i < first + count; i++)
             for (int j = 0; j < n; j++) {
-                float v = bias ? bias[i] : 0.0f;
-                c[(size_t)(j / segment) * stride + (size_t)i * ldc + j % segment] = relu && v < 0 ? 0 : v;
+                size_t at = (size_t)(j / segment) * stride + (size_t)i * ldc + j % segment;
+                float v = (bias ? bias[i] : 0.0f) + (addend ? addend[at] : 0.0f);
+                c[at] = relu && v < 0 ? 0 : v;
             }
         return;
     }
-    gemm_wide(a, lda, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, relu);
+    gemm_wide(a, lda, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, addend, relu);
 }
 
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
-              const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
-    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, relu);
+              const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
+    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, addend, relu);
 }
 
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
-    gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, relu);
+    gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, 0, relu);
 }

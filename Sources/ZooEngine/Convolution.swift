@@ -38,9 +38,9 @@ final class PackedMatrices: @unchecked Sendable {
     /// Rows `share` of C = A_i · B (+ bias, ReLU) for `n` columns of B: see `zoo_gemm`.
     func multiply(_ i: Int, rows share: Range<Int>, columns n: Int, segment: Int? = nil, stride cStride: Int = 0,
                   _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
-                  bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
+                  bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, relu: Bool = false) {
         zoo_gemm(pointer + i * stride, Int32(rows), Int32(depth), Int32(share.lowerBound), Int32(share.count), Int32(n),
-                 Int32(segment ?? n), cStride, b, ldb, c, ldc, bias, relu ? 1 : 0)
+                 Int32(segment ?? n), cStride, b, ldb, c, ldc, bias, addend, relu ? 1 : 0)
     }
 
     /// 0..<count cut into `parts` shares that start on whole panels (for `shareOut`).
@@ -49,6 +49,18 @@ final class PackedMatrices: @unchecked Sendable {
         shareOut((count + unit - 1) / unit, parts: parts) { t, units in
             body(t, units.lowerBound * unit..<min(count, units.upperBound * unit))
         }
+    }
+}
+
+/// Where a convolution writes: `output`, plus `addend` (a residual block's shortcut, laid out as
+/// the output) added after the bias and before the ReLU where the engine fused the block's add
+/// into the convolution. `+` moves both by the same offset.
+struct Destination: @unchecked Sendable {
+    let output: UnsafeMutablePointer<Float>
+    let addend: UnsafePointer<Float>?
+
+    static func + (d: Destination, offset: Int) -> Destination {
+        Destination(output: d.output + offset, addend: d.addend.map { $0 + offset })
     }
 }
 
@@ -174,42 +186,46 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// the batch divides among the threads, else bands of each image's output rows. `workspaces`
     /// holds one workspace of `workspacePerThread` floats per thread. OpenBLAS must be set to one
     /// thread.
+    ///
+    /// `addend` (default none), laid out as the output, is added before the ReLU: a residual
+    /// block's shortcut, where the engine fuses the block's add (not for Winograd).
     func run(batch: Int, threads: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-             workspaces: [UnsafeMutablePointer<Float>]) {
+             workspaces: [UnsafeMutablePointer<Float>], addend: UnsafePointer<Float>? = nil) {
         let inCount = inChannels * height * width, outCount = filters * outHeight * outWidth
-        let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
+        let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = Destination(output: output, addend: addend)
         let spaces = workspaces.map { UnsafeSendable($0) }
+        precondition(addend == nil || winograd == nil, "Winograd does not add a shortcut")
         switch sharing(batch: batch, threads: threads) {
         case .single:
-            run(batch: batch, input, output, workspace: workspaces.first)
+            run(batch: batch, input, y, workspace: workspaces.first)
         case .images:
             shareOut(batch, parts: threads) { t, images in
-                self.run(batch: images.count, x.pointer + images.lowerBound * inCount, y.pointer + images.lowerBound * outCount,
+                self.run(batch: images.count, x.pointer + images.lowerBound * inCount, y + images.lowerBound * outCount,
                          workspace: spaces[t].pointer, threads: threads)
             }
         case .rows:
             if let w = winogradForm {
                 for n in 0..<batch {
                     shareOut(w.tileRows, parts: threads) { t, tileRows in
-                        w.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, tileRows: tileRows, threads: threads)
+                        w.run(x.pointer + n * inCount, y.output + n * outCount, workspace: spaces[t].pointer, tileRows: tileRows, threads: threads)
                     }
                 }
                 return
             }
             for n in 0..<batch {
                 shareOut(outHeight, parts: threads) { t, rows in
-                    self.run(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[t].pointer, rows: rows, threads: threads)
+                    self.run(x.pointer + n * inCount, y + n * outCount, workspace: spaces[t].pointer, rows: rows, threads: threads)
                 }
             }
         case .filters:
             if let w = winogradForm {
-                for n in 0..<batch { w.runSharingFilters(x.pointer + n * inCount, y.pointer + n * outCount, workspace: spaces[0].pointer, threads: threads) }
+                for n in 0..<batch { w.runSharingFilters(x.pointer + n * inCount, y.output + n * outCount, workspace: spaces[0].pointer, threads: threads) }
                 return
             }
             let spatial = outHeight * outWidth
             let columns = spaces[0]
             for n in 0..<batch {
-                let image = UnsafeSendable(x.pointer + n * inCount), out = UnsafeSendable(y.pointer + n * outCount)
+                let image = UnsafeSendable(x.pointer + n * inCount), out = y + n * outCount
                 if !isPointwise {
                     // Each thread writes the rows (c, ky, kx) of its share of the channels.
                     shareOut(inChannels, parts: threads) { _, channels in
@@ -220,7 +236,7 @@ struct ConvolutionKernel: @unchecked Sendable {
                 let b = isPointwise ? image : columns
                 // Zoo's GEMM takes its shares in whole packed panels.
                 PackedMatrices.share(filters, parts: threads) { _, share in
-                    self.multiply(group: 0, filters: share, columns: spatial, b.pointer, ldb: spatial, out.pointer, ldc: spatial)
+                    self.multiply(group: 0, filters: share, columns: spatial, b.pointer, ldb: spatial, out, ldc: spatial)
                 }
             }
         }
@@ -228,11 +244,11 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// Convolves `batch` images [N, C, H, W] into [N, F, OH, OW], several images per GEMM where
     /// `imagesPerGEMM` allows (their columns side by side), else one at a time.
-    func run(batch: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
+    func run(batch: Int, _ input: UnsafePointer<Float>, _ output: Destination, workspace: UnsafeMutablePointer<Float>?,
              threads: Int = 1) {
         let inCount = inChannels * height * width, spatial = outHeight * outWidth, outCount = filters * spatial
         if let w = winogradForm, let workspace {
-            for n in 0..<batch { w.run(input + n * inCount, output + n * outCount, workspace: workspace, tileRows: 0..<w.tileRows, threads: threads) }
+            for n in 0..<batch { w.run(input + n * inCount, output.output + n * outCount, workspace: workspace, tileRows: 0..<w.tileRows, threads: threads) }
             return
         }
         let m = imagesPerGEMM(batch: batch, threads: threads)
@@ -300,7 +316,7 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// Convolves one image `input` [C, H, W] into `output` [F, OH, OW], using `workspace`; only
     /// output rows `rows` (default: all), in bands sized for a workspace shared by `threads`.
-    func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?,
+    func run(_ input: UnsafePointer<Float>, _ output: Destination, workspace: UnsafeMutablePointer<Float>?,
              rows: Range<Int>? = nil, threads: Int = 1) {
         let cg = inChannels / groups, fg = filters / groups, spatial = outHeight * outWidth
         let rows = rows ?? 0..<outHeight
@@ -331,12 +347,13 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// stores C and can write C in segments (`segment` columns each, `stride` apart: several
     /// images' columns side by side in B); OpenBLAS's SGEMM is followed by `finish`.
     func multiply(group g: Int, filters share: Range<Int>? = nil, columns n: Int, segment: Int? = nil, stride: Int = 0,
-                  _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                  _ b: UnsafePointer<Float>, ldb: Int, _ c: Destination, ldc: Int) {
         let fg = filters / groups, k = columnRows
         let share = share ?? 0..<fg
         if let packed {
             let call = { (shift: UnsafePointer<Float>?) in
-                packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c, ldc: ldc, bias: shift, relu: self.relu)
+                packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c.output, ldc: ldc, bias: shift,
+                                addend: c.addend, relu: self.relu)
             }
             if let bias { bias.withUnsafeBufferPointer { call($0.baseAddress! + g * fg) } } else { call(nil) }
             return
@@ -344,18 +361,25 @@ struct ConvolutionKernel: @unchecked Sendable {
         precondition(segment == nil || segment == n, "segments need Zoo's GEMM")
         weights.withUnsafeBufferPointer { w in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(n), Int32(k),
-                        1, w.baseAddress! + (g * fg + share.lowerBound) * k, Int32(k), b, Int32(ldb), 0, c + share.lowerBound * ldc, Int32(ldc))
+                        1, w.baseAddress! + (g * fg + share.lowerBound) * k, Int32(k), b, Int32(ldb), 0, c.output + share.lowerBound * ldc, Int32(ldc))
         }
-        if bias != nil || relu {
-            for f in share { finish(filter: g * fg + f, c + f * ldc, into: c + f * ldc, count: n) }
+        if bias != nil || relu || c.addend != nil {
+            for f in share { finish(filter: g * fg + f, c.output + f * ldc, into: c + f * ldc, count: n) }
         }
     }
 
-    /// target = source + filter f's bias, through the ReLU when fused (`target` may be `source`).
+    /// target = source + filter f's bias (+ the addend), through the ReLU when fused (`target`
+    /// may be `source`).
     @inline(__always)
-    func finish(filter f: Int, _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        let b = bias?[f] ?? 0
-        if relu { for i in 0..<count { target[i] = max(source[i] + b, 0) } } else { for i in 0..<count { target[i] = source[i] + b } }
+    func finish(filter f: Int, _ source: UnsafePointer<Float>, into target: Destination, count: Int) {
+        let b = bias?[f] ?? 0, y = target.output
+        if let a = target.addend {
+            if relu { for i in 0..<count { y[i] = max(source[i] + b + a[i], 0) } } else { for i in 0..<count { y[i] = source[i] + b + a[i] } }
+        } else if relu {
+            for i in 0..<count { y[i] = max(source[i] + b, 0) }
+        } else {
+            for i in 0..<count { y[i] = source[i] + b }
+        }
     }
 
     /// Kernel column `kx` reads input column ox·sw + x0 for output column ox (x0 = kx·dw − padLeft):

@@ -252,6 +252,34 @@ public final class Engine: @unchecked Sendable {
             fusedRelu.insert(conv)
             reluAliases.insert(i)
         }
+        // A residual add fused into the convolution on one of its sides (through a folded BN): the
+        // convolution adds the other side (the shortcut) before its ReLU — the add's ReLU, when
+        // fused — and the add passes the convolution's output on. Only where nothing in between
+        // is requested or read by another step, and not for Winograd. The convolution then waits
+        // for the shortcut too.
+        var fusedAdds: [Int: (shortcut: Int, add: Int)] = [:]  // convolution → its shortcut and add
+        var addAliases: [Int: Int] = [:]                         // fused add → the side it passes on
+        var extraConsumers = [[Int]](repeating: [], count: steps.count)
+        var pending = steps.map(\.inputs.count)
+        if !Engine.unfusedAdds {
+            for (i, step) in steps.enumerated() {
+                guard case .add = step.operation, step.inputs.count == 2, step.inputs[0] != step.inputs[1] else { continue }
+                for (side, other) in [(step.inputs[0], step.inputs[1]), (step.inputs[1], step.inputs[0])] {
+                    var conv = side
+                    if case .batchNorm(_, _, let from?) = steps[side].operation, useFolded.contains(from) { conv = from }
+                    guard case .convolution(let raw, let folded, _) = steps[conv].operation, fusedAdds[conv] == nil,
+                          wanted[side] == nil, wanted[conv] == nil, consumers[side] == [i],
+                          conv == side || consumers[conv] == [side] else { continue }
+                    let kernel = useFolded.contains(conv) ? folded! : raw
+                    guard kernel.winograd == nil else { continue }
+                    fusedAdds[conv] = (other, i)
+                    addAliases[i] = side
+                    extraConsumers[other].append(conv)
+                    pending[conv] += 1
+                    break
+                }
+            }
+        }
         // Whichever form runs (the folded one may be Winograd where the raw one is not).
         let workspaceCount = steps.compactMap { step -> Int? in
             guard case .convolution(let raw, let folded, _) = step.operation else { return nil }
@@ -265,7 +293,6 @@ public final class Engine: @unchecked Sendable {
         // are ready at once (the branches of an inception block) and their work divides evenly —
         // side by side, each on one thread with whole GEMMs. A buffer goes back to the pool when
         // its last reader is done (an alias holds its source's buffer).
-        var pending = steps.map(\.inputs.count)
         var readersLeft = consumers.map(\.count)
         var ready = (0..<steps.count).filter { pending[$0] == 0 }
         func finished(_ i: Int) {
@@ -278,11 +305,11 @@ public final class Engine: @unchecked Sendable {
                 if readersLeft[j] == 0 { values[j] = nil }
             }
             if consumers[i].isEmpty { values[i] = nil }
-            for c in consumers[i] {
+            for c in consumers[i] + extraConsumers[i] {
                 pending[c] -= 1
                 guard pending[c] == 0 else { continue }
-                if isAlias(c, steps[c], useFolded: useFolded, reluAliases: reluAliases) {
-                    values[c] = values[steps[c].inputs[0]]
+                if addAliases[c] != nil || isAlias(c, steps[c], useFolded: useFolded, reluAliases: reluAliases) {
+                    values[c] = values[addAliases[c] ?? steps[c].inputs[0]]
                     finished(c)
                 } else {
                     ready.append(c)
@@ -305,12 +332,14 @@ public final class Engine: @unchecked Sendable {
                 (i, steps[i].inputs.isEmpty ? [inputBuffer] : steps[i].inputs.map { values[$0]! })
             })
             let folds = useFolded, fuses = fusedRelu
+            let addends = Dictionary(uniqueKeysWithValues: round.compactMap { i in fusedAdds[i].map { (i, (values[$0.shortcut]!, fusedRelu.contains($0.add))) } })
             let work = { @Sendable (i: Int, threads: Int, workspaces: [Buffer]) throws in
                 let step = self.steps[i]
                 let started = Engine.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+                let addend = addends[i]
                 try self.compute(i, step, sources: sources[i]!, inSize: step.info.inputs.map(\.count), outSize: step.info.output.count,
-                                 batch: batch, out: outputs[i]!, folded: folds.contains(i), fuseRelu: fuses.contains(i),
-                                 workspaces: workspaces, threads: threads)
+                                 batch: batch, out: outputs[i]!, folded: folds.contains(i), fuseRelu: fuses.contains(i) || addend?.1 == true,
+                                 addend: addend?.0, workspaces: workspaces, threads: threads)
                 if Engine.profiling {
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
@@ -334,6 +363,9 @@ public final class Engine: @unchecked Sendable {
         }
         return results
     }
+
+    /// `ZOO_FUSED_ADD=0` runs residual adds as steps of their own (to compare the two).
+    static let unfusedAdds = ProcessInfo.processInfo.environment["ZOO_FUSED_ADD"] == "0"
 
     /// `ZOO_SIDE_BY_SIDE=0` runs every step alone on all threads (to compare the two).
     static let oneAtATime = ProcessInfo.processInfo.environment["ZOO_SIDE_BY_SIDE"] == "0"
@@ -374,7 +406,7 @@ public final class Engine: @unchecked Sendable {
     /// One step on `threads` threads (1 inside a side-by-side round); its workspaces are sized as
     /// for all the engine's threads.
     private func compute(_ i: Int, _ step: Step, sources: [Buffer], inSize: [Int], outSize: Int, batch: Int, out: Buffer,
-                         folded: Bool, fuseRelu: Bool, workspaces: [Buffer], threads: Int) throws {
+                         folded: Bool, fuseRelu: Bool, addend: Buffer? = nil, workspaces: [Buffer], threads: Int) throws {
         let x = sources[0].pointer, y = out.pointer
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
@@ -392,15 +424,17 @@ public final class Engine: @unchecked Sendable {
             kernel.relu = fuseRelu
             // Whole images or bands of output rows per thread, several images per GEMM where they
             // fit; OpenBLAS threads the GEMMs only where the work cannot be shared out.
+            // A fused residual add's shortcut is added before the ReLU.
             let first = workspaces[0].count > 0 ? workspaces[0].pointer : nil
+            let target = Destination(output: y, addend: addend.map { UnsafePointer($0.pointer) })
             if threads == 1 {
-                kernel.run(batch: batch, x, y, workspace: first, threads: self.threads)
+                kernel.run(batch: batch, x, target, workspace: first, threads: self.threads)
             } else if kernel.sharing(batch: batch, threads: threads) == .single {
                 openblas_set_num_threads(Int32(threads))
-                kernel.run(batch: batch, x, y, workspace: first)
+                kernel.run(batch: batch, x, target, workspace: first)
                 openblas_set_num_threads(1)
             } else {
-                kernel.run(batch: batch, threads: threads, x, y, workspaces: workspaces.map(\.pointer))
+                kernel.run(batch: batch, threads: threads, x, y, workspaces: workspaces.map(\.pointer), addend: target.addend)
             }
         case .pool(let p):
             if batch == 1 && threads > 1 {

@@ -121,6 +121,55 @@ struct ThreadingTests {
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
     }
 
+    /// Residual adds fused into the convolution before them (its folded BN between): the shortcut
+    /// added in the GEMM's epilogue, the add's ReLU applied there. The same numbers as with the
+    /// adds run as steps of their own (requesting a convolution's output turns its fusion off),
+    /// with the convolution on either side of the add, an identity and a projection shortcut.
+    @Test func fusedResidualAddsGiveTheUnfusedNumbers() throws {
+        var b = NetworkBuilder("res", input: [16, 9, 9])
+        b.conv("stem", filters: 24, kernel: 3, padding: 1)
+        b.relu("stem_relu")
+        b.conv("a", filters: 12, kernel: 1)
+        b.batchNorm("a_bn")
+        b.relu("a_relu")
+        b.conv("c", filters: 24, kernel: 3, padding: 1)                   // 9×9, 12 channels: im2col
+        b.batchNorm("c_bn")
+        b.residualAdd("add1", ["stem_relu", "c_bn"])                        // shortcut first
+        b.relu("out1")
+        b.conv("d", filters: 40, kernel: 1, stride: 2, rounding: .floor)
+        b.conv("proj", filters: 40, kernel: 1, stride: 2, rounding: .floor, inputs: ["out1"])
+        b.batchNorm("proj_bn")
+        b.residualAdd("add2", ["d", "proj_bn"])                             // two convolutions
+        b.relu("out2")
+        var model = try Model.randomlyInitialised(b.build(), seed: 4)
+        // Non-trivial BN statistics, so that folding matters.
+        var parameters = model.parameters
+        for name in ["a_bn", "c_bn", "proj_bn"] {
+            for key in ["moving_mean", "moving_variance", "gamma", "beta"] {
+                let t = parameters[name]![key]!
+                parameters[name]![key] = Tensor(shape: t.shape, data: t.data.indices.map { key == "moving_variance" ? 0.5 + Float($0 % 5) / 4 : Float($0 % 7) / 7 - 0.4 })
+            }
+        }
+        model = try Model(network: model.network, parameters: parameters)
+        for threads in [1, 2] {
+            let engine = try Engine(model: model, threads: threads)
+            for batch in [1, 3] {
+                var rng = RandomSource(seed: UInt64(batch))
+                let x = Tensor(shape: [batch, 16, 9, 9], data: (0..<(batch * 16 * 81)).map { _ in Float(rng.normal()) })
+                let unfused = try engine.run(x, outputs: ["c", "d", "proj", "out1", "out2"])
+                let fused = try engine.run(x, outputs: ["out1", "out2"])
+                let alone = try engine.run(x)["out2"]!
+                for name in ["out1", "out2"] {
+                    let e = unfused[name]!.data, g = fused[name]!.data
+                    let worst = zip(e, g).map { abs($0 - $1) }.max()!
+                    #expect(worst <= 1e-5 * e.map(abs).max()!, "\(name), \(threads) threads, batch \(batch): off by \(worst)")
+                }
+                #expect(zip(alone.data, unfused["out2"]!.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+                #expect(fused["out2"]!.data.allSatisfy { $0 >= 0 })
+            }
+        }
+    }
+
     /// A network that starts with a chain of aliases of its input (flatten, dropout, identity at
     /// inference): y = W·x + b by hand, on one and on two threads.
     @Test func aliasesOfTheInput() throws {

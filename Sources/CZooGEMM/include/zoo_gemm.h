@@ -25,10 +25,11 @@ void zoo_gemm_pack(int m, int k, const float *a, int lda, float *packed);
 /// B is k × n, leading dimension ldb. C's columns come in segments of `segment` columns (n, or
 /// ≤ 0, for one), segment s starting at c + s·stride: several images' im2col columns side by side
 /// in B, each image's output a block of its own. C's leading dimension is ldc; `c` and `bias`
-/// (NULL for none) point at row 0. `relu` ≠ 0 clamps at 0 after the bias. `first` must be a
+/// (NULL for none) point at row 0. `addend` (NULL for none) is added laid out as C (a residual
+/// block's shortcut). `relu` ≠ 0 clamps at 0 after the bias and the addend. `first` must be a
 /// multiple of `zoo_gemm_panel_rows()`. Only when `zoo_gemm_available()`.
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
-              const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
+              const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu);
 
 /// As `zoo_gemm`, with A read in place (row-major, leading dimension lda) instead of packed, and C
 /// in one block: for A used once or twice (fully-connected layers at batch > 1, where A is read
