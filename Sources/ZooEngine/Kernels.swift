@@ -28,6 +28,10 @@ enum Kernels {
             }
             return
         }
+        if p.mode == .max && kw == 3 && (sw == 1 || sw == 2) && OW > 0 {
+            maxPool3Wide(x, y, channels: channels ?? 0..<s.channels, H: H, W: W, OH: OH, OW: OW, kh: kh, sh: sh, sw: sw, pt: pt, pl: pl)
+            return
+        }
         // Any other window, separably, a whole plane at a time: first each output row's window rows
         // are combined column by column into `rowsOf` (OH × W; with stride 1 one long vector
         // operation per kernel row), then `kw` neighbours along each line into `wide`; an output
@@ -106,6 +110,56 @@ enum Kernels {
                         v = divisor > 0 ? v / Float(divisor) : 0
                     }
                     o[ox] = v
+                }
+            }
+        }
+    }
+
+    /// Max pooling with windows 3 wide and stride 1 or 2 across (GoogLeNet's, ResNet's, AlexNet's),
+    /// one output row at a time: the maximum of its window rows into a line padded with −∞ on both
+    /// sides (so clipped windows need no edge cases), then of three neighbours, 16 (stride 1) or 8
+    /// (stride 2: even and odd halves of two loads) outputs at a time.
+    static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
+                             H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
+        let count = max(pl + W, sw * OW + 2) + 32
+        let line = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { line.deallocate() }
+        line.initialize(repeating: -Float.infinity, count: count)
+        let body = line + pl
+        @inline(__always) func larger16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { b.replacing(with: a, where: a .> b) }
+        @inline(__always) func larger8(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { b.replacing(with: a, where: a .> b) }
+        @inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+        for c in channels {
+            let plane = x + c * H * W, out = y + c * OH * OW
+            for oy in 0..<OH {
+                let y0 = oy * sh - pt
+                let ya = max(y0, 0), yb = min(y0 + kh, H)
+                guard ya < yb else {
+                    (out + oy * OW).update(repeating: -Float.infinity, count: OW)
+                    continue
+                }
+                body.update(from: plane + ya * W, count: W)
+                for yy in (ya + 1)..<max(ya + 1, yb) {
+                    let r = plane + yy * W
+                    for i in 0..<W { body[i] = larger(body[i], r[i]) }
+                }
+                let o = out + oy * OW
+                var ox = 0
+                if sw == 2 {
+                    while ox + 8 <= OW {
+                        let a = load16(line + 2 * ox), b = load16(line + 2 * ox + 2)
+                        let m = larger8(larger8(a.evenHalf, a.oddHalf), b.evenHalf)
+                        UnsafeMutableRawPointer(o + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+                        ox += 8
+                    }
+                    while ox < OW { o[ox] = larger(larger(line[2 * ox], line[2 * ox + 1]), line[2 * ox + 2]); ox += 1 }
+                } else {
+                    while ox + 16 <= OW {
+                        let m = larger16(larger16(load16(line + ox), load16(line + ox + 1)), load16(line + ox + 2))
+                        UnsafeMutableRawPointer(o + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+                        ox += 16
+                    }
+                    while ox < OW { o[ox] = larger(larger(line[ox], line[ox + 1]), line[ox + 2]); ox += 1 }
                 }
             }
         }

@@ -271,17 +271,21 @@ struct WinogradKernel: @unchecked Sendable {
         let s02 = load(2) + load(6) + load(10), s12 = load(6) - load(10) - load(14)
         let s03 = load(3) + load(7) + load(11), s13 = load(7) - load(11) - load(15)
         let bias = V(repeating: b)
-        var y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
-        var y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
-        if relu {
-            let zero = V()
-            y00 = pointwiseMax(y00, zero); y01 = pointwiseMax(y01, zero)
-            y10 = pointwiseMax(y10, zero); y11 = pointwiseMax(y11, zero)
-        }
+        let y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
+        let y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
         let bottom = top + outWidth
-        for k in 0..<V.scalarCount {
-            top[2 * k] = y00[k]; top[2 * k + 1] = y01[k]
-            bottom[2 * k] = y10[k]; bottom[2 * k + 1] = y11[k]
+        // The ReLU lane by lane as the tiles are interleaved (the generic `pointwiseMax` on V was
+        // not inlined: a call per group, 2.5 % of GoogLeNet's time).
+        if relu {
+            for k in 0..<V.scalarCount {
+                top[2 * k] = max(y00[k], 0); top[2 * k + 1] = max(y01[k], 0)
+                bottom[2 * k] = max(y10[k], 0); bottom[2 * k + 1] = max(y11[k], 0)
+            }
+        } else {
+            for k in 0..<V.scalarCount {
+                top[2 * k] = y00[k]; top[2 * k + 1] = y01[k]
+                bottom[2 * k] = y10[k]; bottom[2 * k + 1] = y11[k]
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZooCore
 @testable import ZooEngine
 
 /// The vectorised tanh against libm's `tanhf`, on a fine grid and at the branch points.
@@ -20,5 +21,40 @@ struct ElementwiseTests {
         var scaled = [Float](repeating: 0, count: 3)
         Elementwise.tanh([1, -1, 0.3], &scaled, count: 3, a: 1.7159, s: 2.0 / 3)
         for (v, x) in zip(scaled, [Float(1), -1, 0.3]) { #expect(abs(v - 1.7159 * tanhf(2.0 / 3 * x)) < 5e-7) }
+    }
+}
+
+/// Max pooling 3 wide with stride 1 or 2 (its own vectorised path) against windows taken by hand,
+/// on maps wide enough for the 8- and 16-wide loads and odd enough for every remainder and
+/// clipped window (ceil rounding, padding).
+struct MaxPoolTests {
+    @Test(arguments: [(37, 41, 2, 0, true), (37, 41, 2, 1, true), (36, 40, 2, 1, false), (19, 35, 1, 1, false), (20, 33, 1, 0, false), (112, 112, 2, 0, true)])
+    func threeWideWindowsMatchByHand(_ c: (Int, Int, Int, Int, Bool)) throws {
+        let (h, w, stride, padding, ceil) = c
+        var b = NetworkBuilder("pool", input: [3, h, w])
+        b.maxPool("p", kernel: 3, stride: stride, padding: padding, rounding: ceil ? .ceil : .floor)
+        let model = try Model.randomlyInitialised(b.build(), seed: 1)
+        let info = model.layerInfos[0]
+        var rng = RandomSource(seed: UInt64(h * w))
+        let x = (0..<(3 * h * w)).map { _ in Float(rng.normal()) }
+        for threads in [1, 2] {
+            let y = try Engine(model: model, threads: threads).run(Tensor(shape: [1, 3, h, w], data: x))["p"]!
+            let (oh, ow) = (info.output.height, info.output.width)
+            #expect(y.shape == [1, 3, oh, ow])
+            for ch in 0..<3 {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var m = -Float.infinity
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let yy = oy * stride - padding + ky, xx = ox * stride - padding + kx
+                                if yy >= 0 && yy < h && xx >= 0 && xx < w { m = max(m, x[(ch * h + yy) * w + xx]) }
+                            }
+                        }
+                        #expect(y.data[(ch * oh + oy) * ow + ox] == m, "\(c) at \(ch), \(oy), \(ox)")
+                    }
+                }
+            }
+        }
     }
 }
