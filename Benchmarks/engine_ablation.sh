@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# What two of the engine's choices are worth on this machine: `zoo bench` as it runs by default,
-# with Winograd turned off (ZOO_CONVOLUTION=im2col), and with the OpenBLAS kernels that OpenBLAS
-# itself picked when loaded (OPENBLAS_CORETYPE=<its own choice>, which Zoo respects). Variants
-# alternate, ROUNDS times; prints each median (ms per batch) and the ratio to the default.
+# What the engine's choices are worth on this machine: `zoo bench` as it runs by default, with
+# Winograd turned off (ZOO_CONVOLUTION=im2col), with OpenBLAS's SGEMM instead of Zoo's own GEMM
+# (ZOO_GEMM=openblas), with residual adds as steps of their own (ZOO_FUSED_ADD=0), and with the
+# OpenBLAS kernels that OpenBLAS itself picked when loaded (OPENBLAS_CORETYPE=<its own choice>,
+# which Zoo respects). Variants alternate, ROUNDS times; prints each median (ms per batch) and its
+# ratio to the default (> 1: the default is faster).
 #
 #   Benchmarks/engine_ablation.sh [ROUNDS] [MODELS] [THREADS] [BATCH]
 #   Benchmarks/engine_ablation.sh 3 "vgg16 resnet50-v1.5 googlenet-torchvision alexnet-torchvision" "1 2" 1
@@ -30,16 +32,25 @@ echo "OpenBLAS picks by itself: $OWN; Zoo runs: $($ZOO bench lenet5 --runs 1 2>/
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 bench() { "$@" bench "$model" --batch "$BATCH" --threads "$t" --runs 5 --warmup 1 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/'; }
 
-printf '%-24s %3s %12s %14s %8s %16s %8s\n' model thr "default ms" "im2col-only ms" ratio "$OWN kernels ms" ratio
+VARIANTS=("ZOO_CONVOLUTION=im2col" "ZOO_GEMM=openblas" "ZOO_FUSED_ADD=0" "OPENBLAS_CORETYPE=$OWN")
+printf '%-24s %3s %10s' model thr "default"
+for v in "${VARIANTS[@]}"; do printf ' %24s' "$v"; done
+printf '\n'
 for model in $MODELS; do
   for t in $THREADS; do
-    d=(); w=(); o=()
+    d=()
+    declare -A runs=()
     for _ in $(seq "$ROUNDS"); do
       d+=("$(bench env "$ZOO")")
-      w+=("$(bench env ZOO_CONVOLUTION=im2col "$ZOO")")
-      o+=("$(bench env OPENBLAS_CORETYPE="$OWN" "$ZOO")")
+      for v in "${VARIANTS[@]}"; do runs[$v]+="$(bench env "$v" "$ZOO") "; done
     done
-    md=$(printf '%s\n' "${d[@]}" | median); mw=$(printf '%s\n' "${w[@]}" | median); mo=$(printf '%s\n' "${o[@]}" | median)
-    printf '%-24s %3s %12.1f %14.1f %8.2f %16.1f %8.2f\n' "$model" "$t" "$md" "$mw" "$(awk -v a="$mw" -v b="$md" 'BEGIN {print a / b}')" "$mo" "$(awk -v a="$mo" -v b="$md" 'BEGIN {print a / b}')"
+    md=$(printf '%s\n' "${d[@]}" | median)
+    printf '%-24s %3s %10.1f' "$model" "$t" "$md"
+    for v in "${VARIANTS[@]}"; do
+      mv=$(printf '%s\n' ${runs[$v]} | median)
+      printf ' %15.1f (%5.2f×)' "$mv" "$(awk -v a="$mv" -v b="$md" 'BEGIN {print a / b}')"
+    done
+    printf '\n'
+    unset runs
   done
 done
