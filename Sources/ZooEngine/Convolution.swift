@@ -429,8 +429,17 @@ struct ConvolutionKernel: @unchecked Sendable {
                                 for ox in a..<b { out[ox] = source[ox] }
                             }
                         } else {
-                            var source = line + a * sw + x0
-                            for ox in a..<b { out[ox] = source.pointee; source += sw }
+                            var ox = a
+                            if sw == 2 {
+                                // Eight outputs from the even half of 16 inputs, while all 16 lie in the row.
+                                while ox + 8 <= b && 2 * ox + x0 + 16 <= width {
+                                    let v = UnsafeRawPointer(line + 2 * ox + x0).loadUnaligned(as: SIMD16<Float>.self)
+                                    UnsafeMutableRawPointer(out + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                    ox += 8
+                                }
+                            }
+                            var source = line + ox * sw + x0
+                            while ox < b { out[ox] = source.pointee; source += sw; ox += 1 }
                         }
                         for ox in b..<outWidth { out[ox] = 0 }
                     }

@@ -145,3 +145,42 @@ struct GEMMTests {
         return Array(UnsafeBufferPointer(start: y, count: out))
     }
 }
+
+/// Runs on every CPU (with Zoo's GEMM or OpenBLAS's).
+struct StridedConvolutionTests {
+    /// A strided convolution on rows wide enough for im2col's vectorised stride-2 gather, against
+    /// the direct sum in Double (independent of im2col).
+    @Test func stridedConvolutionMatchesTheDirectSum() throws {
+        let (c, h, w, f, k, stride, pad) = (3, 19, 37, 16, 5, 2, 2)
+        var builder = NetworkBuilder("s2", input: [c, h, w])
+        builder.conv("c", filters: f, kernel: k, stride: stride, padding: pad)
+        let model = try Model.randomlyInitialised(builder.build(), seed: 8)
+        let kernel = model.parameters["c"]!["kernel"]!.data, bias = model.parameters["c"]!["bias"]!.data
+        var rng = RandomSource(seed: 3)
+        let x = (0..<(c * h * w)).map { _ in Float(rng.normal()) }
+        let info = model.layerInfos[0]
+        let (oh, ow) = (info.output.height, info.output.width)
+        for threads in [1, 2] {
+            let y = try Engine(model: model, threads: threads).run(Tensor(shape: [1, c, h, w], data: x))["c"]!.data
+            var worst: Double = 0
+            for o in 0..<f {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias[o])
+                        for i in 0..<c {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let yy = oy * stride - pad + ky, xx = ox * stride - pad + kx
+                                    guard yy >= 0 && yy < h && xx >= 0 && xx < w else { continue }
+                                    sum += Double(kernel[((o * c + i) * k + ky) * k + kx]) * Double(x[(i * h + yy) * w + xx])
+                                }
+                            }
+                        }
+                        worst = max(worst, abs(sum - Double(y[(o * oh + oy) * ow + ox])))
+                    }
+                }
+            }
+            #expect(worst <= 1e-4, "\(threads) threads: off by \(worst)")
+        }
+    }
+}
