@@ -91,7 +91,10 @@ struct WinogradKernel: @unchecked Sendable {
     /// Tile rows per band so that a thread's V and M (16·(C + F)·tiles) stay within its share of
     /// the workspace limit.
     func tileRowsPerBand(threads: Int) -> Int {
-        max(1, min(tileRows, ConvolutionKernel.workspaceLimit / max(1, threads) / (16 * (channels + filters) * tilesAcross)))
+        var limit = ConvolutionKernel.workspaceLimit / max(1, threads)
+        // As for im2col (`ConvolutionKernel.cacheBand`): V and M in L2 where U is small.
+        if packed != nil && 16 * filters * channels <= ConvolutionKernel.cacheBand { limit = min(limit, ConvolutionKernel.cacheBand) }
+        return max(1, min(tileRows, limit / (16 * (channels + filters) * tilesAcross)))
     }
 
     func workspaceSize(threads: Int) -> Int { 16 * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) }

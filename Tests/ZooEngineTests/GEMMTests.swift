@@ -146,13 +146,17 @@ struct GEMMTests {
     }
 }
 
-/// Runs on every CPU (with Zoo's GEMM or OpenBLAS's).
-struct StridedConvolutionTests {
-    /// A strided convolution on rows wide enough for im2col's vectorised stride-2 gather, against
-    /// the direct sum in Double (independent of im2col).
-    @Test func stridedConvolutionMatchesTheDirectSum() throws {
-        let (c, h, w, f, k, stride, pad) = (3, 19, 37, 16, 5, 2, 2)
-        var builder = NetworkBuilder("s2", input: [c, h, w])
+/// Convolutions against the direct sum in Double (independent of im2col and of any GEMM), on
+/// every CPU: rows wide enough for im2col's vectorised stride-2 gather, and a layer whose columns
+/// take several bands of output rows (`cacheBand`).
+struct DirectSumTests {
+    @Test(arguments: [
+        (3, 19, 37, 16, 5, 2, 2),    // stride 2, wide rows
+        (32, 30, 100, 16, 5, 1, 2),  // 800 × 100 columns per output row: several bands
+    ])
+    func convolutionMatchesTheDirectSum(_ shape: (Int, Int, Int, Int, Int, Int, Int)) throws {
+        let (c, h, w, f, k, stride, pad) = shape
+        var builder = NetworkBuilder("direct", input: [c, h, w])
         builder.conv("c", filters: f, kernel: k, stride: stride, padding: pad)
         let model = try Model.randomlyInitialised(builder.build(), seed: 8)
         let kernel = model.parameters["c"]!["kernel"]!.data, bias = model.parameters["c"]!["bias"]!.data
@@ -160,27 +164,34 @@ struct StridedConvolutionTests {
         let x = (0..<(c * h * w)).map { _ in Float(rng.normal()) }
         let info = model.layerInfos[0]
         let (oh, ow) = (info.output.height, info.output.width)
-        for threads in [1, 2] {
-            let y = try Engine(model: model, threads: threads).run(Tensor(shape: [1, c, h, w], data: x))["c"]!.data
-            var worst: Double = 0
-            for o in 0..<f {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var sum = Double(bias[o])
-                        for i in 0..<c {
-                            for ky in 0..<k {
-                                for kx in 0..<k {
-                                    let yy = oy * stride - pad + ky, xx = ox * stride - pad + kx
-                                    guard yy >= 0 && yy < h && xx >= 0 && xx < w else { continue }
-                                    sum += Double(kernel[((o * c + i) * k + ky) * k + kx]) * Double(x[(i * h + yy) * w + xx])
-                                }
+        var expected = [Double](repeating: 0, count: f * oh * ow)
+        for o in 0..<f {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var sum = Double(bias[o])
+                    for i in 0..<c {
+                        for ky in 0..<k {
+                            let yy = oy * stride - pad + ky
+                            guard yy >= 0 && yy < h else { continue }
+                            for kx in 0..<k {
+                                let xx = ox * stride - pad + kx
+                                guard xx >= 0 && xx < w else { continue }
+                                sum += Double(kernel[((o * c + i) * k + ky) * k + kx]) * Double(x[(i * h + yy) * w + xx])
                             }
                         }
-                        worst = max(worst, abs(sum - Double(y[(o * oh + oy) * ow + ox])))
                     }
+                    expected[(o * oh + oy) * ow + ox] = sum
                 }
             }
-            #expect(worst <= 1e-4, "\(threads) threads: off by \(worst)")
+        }
+        for threads in [1, 2] {
+            let y = try Engine(model: model, threads: threads).run(Tensor(shape: [1, c, h, w], data: x))["c"]!.data
+            let worst = zip(expected, y).map { abs($0 - Double($1)) }.max()!
+            #expect(worst <= 1e-4, "\(shape), \(threads) threads: off by \(worst)")
+        }
+        if PackedMatrices.enabled {
+            guard case .convolution(let conv, _, _) = try Engine(model: model, threads: 1).steps[0].operation else { return }
+            if c == 32 { #expect(conv.rowsPerBand() < oh, "several bands") }
         }
     }
 }
