@@ -97,7 +97,8 @@ struct WinogradKernel: @unchecked Sendable {
         return max(1, min(tileRows, limit / (16 * (channels + filters) * tilesAcross)))
     }
 
-    func workspaceSize(threads: Int) -> Int { 16 * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) }
+    /// (+ 4: the output transform's last group of four tiles may read up to three values past M.)
+    func workspaceSize(threads: Int) -> Int { 16 * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) + 4 }
 
     /// Convolves one image's tile rows `rows` (output rows 2·first ..< 2·last), in bands.
     func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
@@ -237,25 +238,20 @@ struct WinogradKernel: @unchecked Sendable {
                         tx += 4
                     }
                 }
-                while tx < tilesAcross {
-                    defer { tx += 1 }
-                    let t = source + r * tilesAcross + tx
-                    func row(_ i: Int) -> SIMD4<Float> {
-                        let p = t + 4 * i * stride
-                        return SIMD4(p[0], p[stride], p[2 * stride], p[3 * stride])
-                    }
-                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
-                    var y00 = s0[0] + s0[1] + s0[2] + b, y01 = s0[1] - s0[2] - s0[3] + b
-                    var y10 = s1[0] + s1[1] + s1[2] + b, y11 = s1[1] - s1[2] - s1[3] + b
-                    if relu { y00 = max(y00, 0); y01 = max(y01, 0); y10 = max(y10, 0); y11 = max(y11, 0) }
-                    let ox = 2 * tx
-                    let top = plane + oy * outWidth + ox
-                    top[0] = y00
-                    if ox + 1 < outWidth { top[1] = y01 }
-                    if oy + 1 < outHeight {
-                        top[outWidth] = y10
-                        if ox + 1 < outWidth { top[outWidth + 1] = y11 }
+                // The rest — a last group of fewer than four tiles, or the last tile row of an odd
+                // height — four tiles at a time into a small buffer, of which the outputs inside
+                // the map are copied (lanes past the row read M's next values, or the workspace's
+                // slack, and are dropped).
+                if tx < tilesAcross {
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffer in
+                        let tmp = buffer.baseAddress!, top = plane + oy * outWidth
+                        while tx < tilesAcross {
+                            outputTiles(SIMD4<Float>.self, source + r * tilesAcross + tx, stride: stride, tmp, bias: b, rowStride: 8)
+                            let n = min(8, outWidth - 2 * tx)
+                            (top + 2 * tx).update(from: tmp, count: n)
+                            if oy + 1 < outHeight { (top + outWidth + 2 * tx).update(from: tmp + 8, count: n) }
+                            tx += 4
+                        }
                     }
                 }
             }
@@ -265,7 +261,8 @@ struct WinogradKernel: @unchecked Sendable {
     /// Aᵀ m A for `V.scalarCount` neighbouring whole tiles (lane k = tile k), with the bias and the
     /// fused ReLU, into two output rows starting at `top`.
     @inline(__always)
-    private func outputTiles<V: SIMD>(_: V.Type, _ t: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, bias b: Float)
+    private func outputTiles<V: SIMD>(_: V.Type, _ t: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, bias b: Float,
+                                      rowStride: Int? = nil)
     where V.Scalar == Float {
         @inline(__always) func load(_ xi: Int) -> V { UnsafeRawPointer(t + xi * stride).loadUnaligned(as: V.self) }
         // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of m), column by column.
@@ -276,7 +273,7 @@ struct WinogradKernel: @unchecked Sendable {
         let bias = V(repeating: b)
         let y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
         let y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
-        let bottom = top + outWidth
+        let bottom = top + (rowStride ?? outWidth)
         // The ReLU lane by lane as the tiles are interleaved (the generic `pointwiseMax` on V was
         // not inlined: a call per group, 2.5 % of GoogLeNet's time).
         if relu {
