@@ -85,6 +85,9 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) s[i][j] = _mm512_setzero_ps();
     for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++) _mm_prefetch((const char *)(c + i * ldc + 16 * j), _MM_HINT_T0);
     for (int kk = 0; kk < kc; kk++) {
+        // The next panel of A (packed: it follows this one) on its way from memory while this one
+        // is multiplied: the first column tile of each K block finds A cold.
+        if (!lda) _mm_prefetch((const char *)(a + MR * kc), _MM_HINT_T0);
         __m512 b0 = _mm512_load_ps(b);
         __m512 b1 = nv > 1 ? _mm512_load_ps(b + 16) : b0;
         __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : b0;
