@@ -121,6 +121,30 @@ enum Kernels {
     /// (stride 2: even and odd halves of two loads) outputs at a time.
     static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
                              H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
+        if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && H >= 2 && W >= 2 {
+            // 3 × 3, stride 1, padding 1 (inception's pool branch): whole-plane passes, each one
+            // long vector operation (rows of 7–28 values make per-row work mostly overhead).
+            let t = UnsafeMutablePointer<Float>.allocate(capacity: H * W)
+            defer { t.deallocate() }
+            @inline(__always) func maxInto(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
+                for i in 0..<count { target[i] = larger(target[i], source[i]) }
+            }
+            for c in channels {
+                let plane = x + c * H * W, out = y + c * H * W
+                // Rows: t[oy] = max(p[oy − 1], p[oy], p[oy + 1]), clipped at the top and bottom.
+                t.update(from: plane, count: H * W)
+                maxInto(t + W, plane, (H - 1) * W)
+                maxInto(t, plane + W, (H - 1) * W)
+                // Columns along the whole plane (values that straddle two rows are fixed below).
+                for i in 1..<(H * W - 1) { out[i] = larger(larger(t[i - 1], t[i]), t[i + 1]) }
+                for oy in 0..<H {
+                    let r = t + oy * W, o = out + oy * W
+                    o[0] = larger(r[0], r[1])
+                    o[W - 1] = larger(r[W - 2], r[W - 1])
+                }
+            }
+            return
+        }
         let count = max(pl + W, sw * OW + 2) + 32
         let line = UnsafeMutablePointer<Float>.allocate(capacity: count)
         defer { line.deallocate() }

@@ -28,7 +28,8 @@ struct ElementwiseTests {
 /// on maps wide enough for the 8- and 16-wide loads and odd enough for every remainder and
 /// clipped window (ceil rounding, padding).
 struct MaxPoolTests {
-    @Test(arguments: [(37, 41, 2, 0, true), (37, 41, 2, 1, true), (36, 40, 2, 1, false), (19, 35, 1, 1, false), (20, 33, 1, 0, false), (112, 112, 2, 0, true)])
+    @Test(arguments: [(37, 41, 2, 0, true), (37, 41, 2, 1, true), (36, 40, 2, 1, false), (19, 35, 1, 1, false), (20, 33, 1, 0, false),
+                      (112, 112, 2, 0, true), (7, 7, 1, 1, false), (2, 2, 1, 1, false), (28, 28, 1, 1, true)])
     func threeWideWindowsMatchByHand(_ c: (Int, Int, Int, Int, Bool)) throws {
         let (h, w, stride, padding, ceil) = c
         var b = NetworkBuilder("pool", input: [3, h, w])
