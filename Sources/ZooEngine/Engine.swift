@@ -77,11 +77,19 @@ public final class Engine: @unchecked Sendable {
         case rbf(prototypes: [Float])
     }
 
-    struct Step {
+    /// A class, not a struct: the executor hands steps around on every run, and copying a struct
+    /// of arrays and kernels retained each of them (≈ 3 % of GoogLeNet's time).
+    final class Step: @unchecked Sendable {
         let info: LayerInfo
         let inputs: [Int]      // step indices; empty = the network input
         let operation: Operation
         var name: String { info.name }
+
+        init(info: LayerInfo, inputs: [Int], operation: Operation) {
+            self.info = info
+            self.inputs = inputs
+            self.operation = operation
+        }
     }
 
     /// - Parameters:
