@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/// 1 when this CPU has AVX-512F (checked once), else 0.
+/// 1 when this CPU has AVX-512F, else 0.
 int zoo_gemm_available(void);
 
 /// Rows of A per packed panel (8): a share of rows given to `zoo_gemm` must start on a multiple.
