@@ -64,8 +64,9 @@ struct Destination: @unchecked Sendable {
     }
 }
 
-/// Convolution by im2col + SGEMM, one GEMM per (image, group); a 1×1, stride-1, unpadded
-/// convolution multiplies the input directly, without im2col.
+/// Convolution by im2col + GEMM (Zoo's where the filters are packed, else OpenBLAS's SGEMM), one
+/// GEMM per (image, group) or per few images; a 1×1, stride-1, unpadded convolution multiplies the
+/// input directly, without im2col; Winograd F(2×2, 3×3) where prepared.
 struct ConvolutionKernel: @unchecked Sendable {
     let inChannels: Int, height: Int, width: Int
     let filters: Int, groups: Int
@@ -88,8 +89,7 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// Prepares the form that runs at inference (after the weights are final: a folded batch norm
     /// changes them): Winograd where `WinogradKernel.applies`, else the filters packed for Zoo's
     /// GEMM where it runs. The packed copy replaces `weights` (which only training reads), so that
-    /// the filters are not held twice.
-    /// `zooGEMM: false` keeps OpenBLAS (tests compare the two).
+    /// the filters are not held twice. `zooGEMM: false` keeps OpenBLAS (tests compare the two).
     mutating func prepare(zooGEMM: Bool = PackedMatrices.enabled) {
         winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self, zooGEMM: zooGEMM) : nil
         if winograd == nil && zooGEMM {
