@@ -196,8 +196,8 @@ void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count,
 
 // Tiles k = 0..15 of one tile row of one channel: `line` points at the input row y0 at column
 // x0 = 2·tx − padLeft, with the 4 × 34 block inside the input (row stride `width`); V[ξ] for the
-// 16 tiles is stored at out + ξ·stride.
-AVX512 static void input16(const float *line, long width, float *out, long stride) {
+// 16 tiles is stored at out + ξ·stride (the lanes of `keep` only).
+AVX512 static void input16(const float *line, long width, float *out, long stride, __mmask16 keep) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     __m512 d[4][4];
@@ -220,15 +220,19 @@ AVX512 static void input16(const float *line, long width, float *out, long strid
     }
     for (int i = 0; i < 4; i++) {
         float *base = out + 4 * i * stride;
-        _mm512_storeu_ps(base, _mm512_sub_ps(d[i][0], d[i][2]));
-        _mm512_storeu_ps(base + stride, _mm512_add_ps(d[i][1], d[i][2]));
-        _mm512_storeu_ps(base + 2 * stride, _mm512_sub_ps(d[i][2], d[i][1]));
-        _mm512_storeu_ps(base + 3 * stride, _mm512_sub_ps(d[i][1], d[i][3]));
+        _mm512_mask_storeu_ps(base, keep, _mm512_sub_ps(d[i][0], d[i][2]));
+        _mm512_mask_storeu_ps(base + stride, keep, _mm512_add_ps(d[i][1], d[i][2]));
+        _mm512_mask_storeu_ps(base + 2 * stride, keep, _mm512_sub_ps(d[i][2], d[i][1]));
+        _mm512_mask_storeu_ps(base + 3 * stride, keep, _mm512_sub_ps(d[i][1], d[i][3]));
     }
 }
 
 void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups) {
-    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride);
+    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride, 0xFFFF);
+}
+
+void zoo_winograd_input_block(const float *block, float *out, long stride, int count) {
+    input16(block, 34, out, stride, (__mmask16)(count >= 16 ? 0xFFFF : (1u << (count > 0 ? count : 0)) - 1));
 }
 
 // Aᵀ m A for 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output row 2·ty,

@@ -157,6 +157,37 @@ struct WinogradKernel: @unchecked Sendable {
                 let rowsInside = y0 >= 0 && y0 + 4 <= height
                 let out = v + c * tiles + r * tilesAcross
                 var tx = 0
+                // Sixteen tiles at a time in C with AVX-512 where the CPU has it (Swift's SIMD types
+                // compile to 4-wide SSE): straight from the input where the 4 × 34 block lies
+                // inside it, else from a copy of the block with zeros for the padding.
+                if Self.avx512 {
+                    while tx < tilesAcross {
+                        let x0 = 2 * tx - padLeft
+                        // The tiles left of the first inside the input (one, for padding 1) alone.
+                        let n = x0 < 0 ? min(tilesAcross - tx, (-x0 + 1) / 2) : min(16, tilesAcross - tx)
+                        if rowsInside && n == 16 && x0 >= 0 && x0 + 34 <= width {
+                            var g = 1
+                            while tx + 16 * (g + 1) <= tilesAcross && x0 + 32 * g + 34 <= width { g += 1 }
+                            zoo_winograd_input(plane + y0 * width + x0, width, out + tx, stride, Int32(g))
+                            tx += 16 * g
+                        } else {
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * 34) { buffer in
+                                let block = buffer.baseAddress!
+                                let a = max(0, -x0), b = max(a, min(34, width - x0))  // columns inside the input
+                                for i in 0..<4 {
+                                    let y = y0 + i, row = block + i * 34
+                                    guard y >= 0 && y < height else { row.update(repeating: 0, count: 34); continue }
+                                    row.update(repeating: 0, count: a)
+                                    (row + a).update(from: plane + y * width + x0 + a, count: b - a)
+                                    (row + b).update(repeating: 0, count: 34 - b)
+                                }
+                                zoo_winograd_input_block(block, out + tx, stride, Int32(n))
+                            }
+                            tx += n
+                        }
+                    }
+                    continue
+                }
                 // Eight, then four tiles at a time where their 4 × 18 (4 × 10) input block lies inside
                 // the input: lane k is tile tx + k, whose block starts 2k further right (even and odd
                 // halves of two loads), and V gets contiguous stores.
@@ -164,16 +195,6 @@ struct WinogradKernel: @unchecked Sendable {
                     if tx < tilesAcross && 2 * tx - padLeft < 0 {
                         transformTile(plane, y0: y0, x0: 2 * tx - padLeft, out + tx, stride: stride)
                         tx += 1
-                    }
-                    // Sixteen tiles at a time in C with AVX-512 where the CPU has it (Swift's SIMD types
-                    // compile to 4-wide SSE here): 2.3× less time in this transform for VGG-16.
-                    if Self.avx512 {
-                        var g = 0
-                        while tx + 16 * (g + 1) <= tilesAcross && 2 * (tx + 16 * g) - padLeft >= 0 && 2 * (tx + 16 * g) - padLeft + 34 <= width { g += 1 }
-                        if g > 0 {
-                            zoo_winograd_input(plane + y0 * width + 2 * tx - padLeft, width, out + tx, stride, Int32(g))
-                            tx += 16 * g
-                        }
                     }
                     // Groups of `lanes` tiles while their 4 × (2·lanes + 2) block lies inside the row;
                     // `load` gives one row of the block as its four columns.

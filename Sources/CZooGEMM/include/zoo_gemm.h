@@ -43,6 +43,10 @@ void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count,
 /// per group, contiguous). Only when `zoo_gemm_available()`.
 void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups);
 
+/// As `zoo_winograd_input` for the first `count` (≤ 16) tiles of a block copied out beforehand
+/// (4 rows of 34 values, zero where the window reads padding): the tiles at the image's edges.
+void zoo_winograd_input_block(const float *block, float *out, long stride, int count);
+
 /// Winograd F(2×2, 3×3) output transform for `groups` × 16 neighbouring tiles of one filter: `m`
 /// points at M[0] of the first tile (M[ξ] at m + ξ·stride), `top` at its output (row 2·ty, column
 /// 2·tx; row stride `width`), both output rows and all 32·groups columns inside the map; adds
