@@ -28,10 +28,10 @@ struct WinogradKernel: @unchecked Sendable {
     var relu = false
 
     var tilesAcross: Int { (outWidth + 1) / 2 }
+    var tileRows: Int { (outHeight + 1) / 2 }
 
     /// Whether the transforms take 16 tiles at a time in C (`zoo_winograd_input`/`_output`, AVX-512).
     static let avx512 = PackedMatrices.available
-    var tileRows: Int { (outHeight + 1) / 2 }
 
     /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 channels and
     /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
