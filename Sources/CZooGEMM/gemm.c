@@ -264,3 +264,31 @@ AVX512 static void output16(const float *m, long stride, float *top, long width,
 void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups) {
     for (int g = 0; g < groups; g++) output16(m + 16 * g, stride, top + 32 * g, width, bias, relu);
 }
+
+// One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for
+// ox < outWidth; stride 1 or 2. Masked loads leave the padding at zero without a branch per value.
+AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i zero = _mm512_setzero_si512(), limit = _mm512_set1_epi32(width);
+    for (int ox = 0; ox < outWidth; ox += 16) {
+        __mmask16 store = outWidth - ox >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (outWidth - ox)) - 1);
+        if (sw == 1) {
+            __m512i x = _mm512_add_epi32(lane, _mm512_set1_epi32(ox + x0));
+            __mmask16 inside = _mm512_cmpge_epi32_mask(x, zero) & _mm512_cmplt_epi32_mask(x, limit) & store;
+            _mm512_mask_storeu_ps(out + ox, store, _mm512_maskz_loadu_ps(inside, line + ox + x0));
+        } else {
+            int start = 2 * ox + x0;
+            __m512i xa = _mm512_add_epi32(lane, _mm512_set1_epi32(start));
+            __m512i xb = _mm512_add_epi32(lane, _mm512_set1_epi32(start + 16));
+            __mmask16 ia = _mm512_cmpge_epi32_mask(xa, zero) & _mm512_cmplt_epi32_mask(xa, limit);
+            __mmask16 ib = _mm512_cmpge_epi32_mask(xb, zero) & _mm512_cmplt_epi32_mask(xb, limit);
+            __m512 a = _mm512_maskz_loadu_ps(ia, line + start), b = _mm512_maskz_loadu_ps(ib, line + start + 16);
+            _mm512_mask_storeu_ps(out + ox, store, _mm512_permutex2var_ps(a, even, b));
+        }
+    }
+}
+
+void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {
+    im2col_row(line, width, x0, sw, outWidth, out);
+}

@@ -417,6 +417,19 @@ struct ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw {
                     let row = columns + ((c * kh + ky) * kw + kx) * spatial
                     let (x0, inside) = columnsInside(kx: kx)
+                    // Strides 1 and 2 in C with AVX-512 masked loads where the CPU has it (Swift's
+                    // SIMD code here runs at SSE width).
+                    if WinogradKernel.avx512 && (sw == 1 || sw == 2) {
+                        for r in 0..<rows {
+                            let y = (firstRow + r) * sh - padTop + ky * dh, out = row + r * outWidth
+                            if y < 0 || y >= height {
+                                out.update(repeating: 0, count: outWidth)
+                            } else {
+                                zoo_im2col_row(plane + y * width, Int32(width), Int32(x0), Int32(sw), Int32(outWidth), out)
+                            }
+                        }
+                        continue
+                    }
                     let a = inside.lowerBound, b = inside.upperBound
                     for r in 0..<rows {
                         let oy = firstRow + r

@@ -152,6 +152,7 @@ struct GEMMTests {
 struct DirectSumTests {
     @Test(arguments: [
         (3, 19, 37, 16, 5, 2, 2),    // stride 2, wide rows
+        (4, 11, 25, 8, 5, 2, 2),     // stride 2, a row's end inside the second of the two loads
         (32, 30, 100, 16, 5, 1, 2),  // 800 × 100 columns per output row: several bands
     ])
     func convolutionMatchesTheDirectSum(_ shape: (Int, Int, Int, Int, Int, Int, Int)) throws {

@@ -53,4 +53,8 @@ void zoo_winograd_input_block(const float *block, float *out, long stride, int c
 /// `bias`, then clamps at 0 when `relu`. Only when `zoo_gemm_available()`.
 void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups);
 
+/// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
+/// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
+void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);
+
 #endif
