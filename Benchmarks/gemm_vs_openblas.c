@@ -1,8 +1,10 @@
 /* Zoo's GEMM (Sources/CZooGEMM) against OpenBLAS's SGEMM on the GEMM shapes of the zoo's
    convolutions and fully-connected layers, one thread, in one run: best of repetitions, GFLOP/s,
-   ratio (> 1: Zoo's is faster) and the largest difference relative to the largest value.
+   ratio (> 1: Zoo's is faster) and the largest difference relative to the largest value; first
+   the core's FMA peak, for scale.
    Built and run by Benchmarks/gemm_vs_openblas.sh. */
 #include <cblas.h>
+#include <immintrin.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,32 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* One core's single-precision FMA peak: 24 independent chains of AVX-512 FMAs. */
+__attribute__((target("avx512f,fma"))) static double fma_peak(void) {
+    __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
+    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2), a3 = _mm512_set1_ps(3),
+           a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5), a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7),
+           a8 = _mm512_set1_ps(8), a9 = _mm512_set1_ps(9), a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11),
+           a12 = _mm512_set1_ps(12), a13 = _mm512_set1_ps(13), a14 = _mm512_set1_ps(14), a15 = _mm512_set1_ps(15),
+           a16 = _mm512_set1_ps(16), a17 = _mm512_set1_ps(17), a18 = _mm512_set1_ps(18), a19 = _mm512_set1_ps(19),
+           a20 = _mm512_set1_ps(20), a21 = _mm512_set1_ps(21), a22 = _mm512_set1_ps(22), a23 = _mm512_set1_ps(23);
+    long n = 100000000;
+    double t = now();
+    for (long k = 0; k < n; k++) {
+#define F(r) r = _mm512_fmadd_ps(r, x, y);
+        F(a0) F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+        F(a12) F(a13) F(a14) F(a15) F(a16) F(a17) F(a18) F(a19) F(a20) F(a21) F(a22) F(a23)
+#undef F
+    }
+    t = now() - t;
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)), _mm512_add_ps(_mm512_add_ps(a12, a13), _mm512_add_ps(a14, a15))));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a16, a17), _mm512_add_ps(a18, a19)), _mm512_add_ps(_mm512_add_ps(a20, a21), _mm512_add_ps(a22, a23))));
+    volatile float sink = _mm512_reduce_add_ps(s);
+    (void)sink;
+    return n * 24.0 * 32 / t * 1e-9;
 }
 
 static float *randoms(size_t n) {
@@ -28,6 +56,7 @@ int main(void) {
         return 0;
     }
     openblas_set_num_threads(1);
+    printf("one core's FMA peak: %.1f GFLOP/s\n", fma_peak());
     /* M (filters), N (output positions), K (filter size): VGG-16, ResNet-50, GoogLeNet. */
     static const int conv[][3] = {
         {64, 50176, 27}, {64, 50176, 576}, {128, 12544, 1152}, {256, 3136, 2304}, {512, 784, 4608},
