@@ -3,6 +3,10 @@ import CZooGEMM
 import Foundation
 import ZooCore
 
+/// Whether this CPU runs `CZooGEMM`'s AVX-512 kernels (the GEMM, Winograd's transforms, im2col
+/// rows); elsewhere the engine uses OpenBLAS and its Swift kernels.
+let cpuHasAVX512 = zoo_gemm_available() != 0
+
 /// Matrices packed for Zoo's own GEMM (`Sources/CZooGEMM`), made once when a model is prepared
 /// for inference: a convolution's filters (one [filters/groups, columnRows] matrix per group) or
 /// Winograd's U (16 matrices [filters, channels]).
@@ -13,7 +17,7 @@ final class PackedMatrices: @unchecked Sendable {
     let rows: Int, depth: Int
 
     /// Zoo's GEMM runs on this CPU (AVX-512F).
-    static let available = zoo_gemm_available() != 0
+    static let available = cpuHasAVX512
     /// … and was not turned off by `ZOO_GEMM=openblas` (which compares the two on the same run).
     static let enabled = available && ProcessInfo.processInfo.environment["ZOO_GEMM"] != "openblas"
     /// A share of the rows must start on a multiple of this (the packed panels' rows).
@@ -419,7 +423,7 @@ struct ConvolutionKernel: @unchecked Sendable {
                     let (x0, inside) = columnsInside(kx: kx)
                     // Strides 1 and 2 in C with AVX-512 masked loads where the CPU has it (Swift's
                     // SIMD code here runs at SSE width).
-                    if WinogradKernel.avx512 && (sw == 1 || sw == 2) {
+                    if cpuHasAVX512 && (sw == 1 || sw == 2) {
                         for r in 0..<rows {
                             let y = (firstRow + r) * sh - padTop + ky * dh, out = row + r * outWidth
                             if y < 0 || y >= height {
@@ -451,17 +455,8 @@ struct ConvolutionKernel: @unchecked Sendable {
                                 for ox in a..<b { out[ox] = source[ox] }
                             }
                         } else {
-                            var ox = a
-                            if sw == 2 {
-                                // Eight outputs from the even half of 16 inputs, while all 16 lie in the row.
-                                while ox + 8 <= b && 2 * ox + x0 + 16 <= width {
-                                    let v = UnsafeRawPointer(line + 2 * ox + x0).loadUnaligned(as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(out + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                    ox += 8
-                                }
-                            }
-                            var source = line + ox * sw + x0
-                            while ox < b { out[ox] = source.pointee; source += sw; ox += 1 }
+                            var source = line + a * sw + x0
+                            for ox in a..<b { out[ox] = source.pointee; source += sw }
                         }
                         for ox in b..<outWidth { out[ox] = 0 }
                     }

@@ -30,9 +30,6 @@ struct WinogradKernel: @unchecked Sendable {
     var tilesAcross: Int { (outWidth + 1) / 2 }
     var tileRows: Int { (outHeight + 1) / 2 }
 
-    /// Whether the transforms take 16 tiles at a time in C (`zoo_winograd_input`/`_output`, AVX-512).
-    static let avx512 = PackedMatrices.available
-
     /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 channels and
     /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
     /// ResNet-50 and GoogLeNet), and U at most 1M values (4 MiB: it is kept beside the kernel;
@@ -160,7 +157,7 @@ struct WinogradKernel: @unchecked Sendable {
                 // Sixteen tiles at a time in C with AVX-512 where the CPU has it (Swift's SIMD types
                 // compile to 4-wide SSE): straight from the input where the 4 × 34 block lies
                 // inside it, else from a copy of the block with zeros for the padding.
-                if Self.avx512 {
+                if cpuHasAVX512 {
                     while tx < tilesAcross {
                         let x0 = 2 * tx - padLeft
                         // The tiles left of the first inside the input (one, for padding 1) alone.
@@ -264,7 +261,7 @@ struct WinogradKernel: @unchecked Sendable {
                 // M, the two output rows written as interleaved pairs.
                 if oy + 1 < outHeight {
                     let top = plane + oy * outWidth, row = source + r * tilesAcross
-                    if Self.avx512 {
+                    if cpuHasAVX512 {
                         var g = 0
                         while 2 * (tx + 16 * (g + 1)) <= outWidth { g += 1 }
                         if g > 0 {
