@@ -43,6 +43,7 @@ struct ExtractionTests {
     @Test func codesLabelsAndAClassifier() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
+        defer { try? FileManager.default.removeItem(at: dir) }
         let inputs = try InputList.collect([Self.textures])
         #expect(inputs.paths.count == 36 && inputs.classes == ["brick", "grass", "gravel"])
         let out = dir.appendingPathComponent("codes.h5").path
@@ -61,6 +62,7 @@ struct ExtractionTests {
     @Test func aCorruptImageIsListedAndSkipped() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
+        defer { try? FileManager.default.removeItem(at: dir) }
         let images = dir.appendingPathComponent("images")
         try FileManager.default.copyItem(atPath: Self.textures, toPath: images.path)
         try Data("not an image".utf8).write(to: images.appendingPathComponent("grass/99.png"))
@@ -72,6 +74,7 @@ struct ExtractionTests {
 
     @Test func stopAndResumeGiveTheSameCodes() throws {
         let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         defer { try? FileManager.default.removeItem(at: dir) }
         let inputs = try InputList.collect([Self.textures])
         let whole = dir.appendingPathComponent("whole.h5").path
@@ -94,6 +97,7 @@ struct ExtractionTests {
 
     @Test func shardsMergeIntoTheWhole() throws {
         let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         defer { try? FileManager.default.removeItem(at: dir) }
         let inputs = try InputList.collect([Self.textures])
         var job = try Self.job()

@@ -45,6 +45,7 @@ struct TrainingDataTests {
 
     @Test func npyPairSplitsEachClass() throws {
         let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let n = 30
         let x = Tensor(shape: [n, 8, 8], data: (0..<(n * 64)).map { Float($0 % 7) })
         try NPY.encode(x).write(to: dir.appendingPathComponent("x.npy"))
@@ -60,6 +61,7 @@ struct TrainingDataTests {
 
     @Test func npyPairErrorsNameTheFile() throws {
         let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
         try NPY.encode(Tensor(shape: [4, 8, 8], data: [Float](repeating: 0, count: 256))).write(to: URL(fileURLWithPath: xPath))
         try Self.int64NPY([0, 1, 2]).write(to: URL(fileURLWithPath: yPath))
@@ -90,6 +92,7 @@ struct TrainingDataTests {
 
     @Test func aCorruptImageStopsTrainingDataWithItsName() throws {
         let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         for c in ["a", "b"] { try FileManager.default.createDirectory(at: dir.appendingPathComponent(c), withIntermediateDirectories: true) }
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("textures/brick/00.png"), to: dir.appendingPathComponent("a/1.png"))
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("images/truncated.png"), to: dir.appendingPathComponent("b/2.png"))
@@ -118,6 +121,7 @@ struct TrainingDataTests {
     /// network resizes the head; the optimiser state rides along and is not a layer.
     @Test func weightFilesCarryClassesAndOptimizerState() throws {
         let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("three.h5").path
         let three = try Catalogue.network("lenet5-common").withHead(classes: 3)
         let model = try Model.randomlyInitialised(three, seed: 4)
