@@ -55,11 +55,12 @@ AVX512 INLINE __mmask16 lanes(int count) {
     return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
 }
 
-// B's columns jr ..< jr + nr for kc rows, as nv vectors per row (zero past nr).
-AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, float *out) {
+// B's columns jr ..< jr + nr for kc rows, as nv vectors per row (zero past nr). Row kk is at
+// b + kk·ldb, or at b + offsets[kk] where `offsets` is given (a direct convolution's taps).
+AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, const int *offsets, float *out) {
     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16), m2 = lanes(nr - 32);
     for (int kk = 0; kk < kc; kk++) {
-        const float *s = b + kk * ldb;
+        const float *s = offsets ? b + offsets[kk] : b + kk * ldb;
         _mm512_store_ps(out, _mm512_maskz_loadu_ps(m0, s));
         if (nv > 1) _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(m1, s + 16));
         if (nv > 2) _mm512_store_ps(out + 32, _mm512_maskz_loadu_ps(m2, s + 32));
@@ -67,11 +68,41 @@ AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, floa
     }
 }
 
+// Where a tile's columns go when C is a map computed on a wider grid (a direct convolution):
+// column j of the grid is output row j / wq, column j % wq, kept only when that is < ow. The
+// earlier K blocks' sums, where there were any, wait in `prev` (grid columns, ldp apart).
+typedef struct { int wq, ow, j0; const float *prev; long ldp; } column_map;
+
+// Row i < mr of a tile held in `buf` (48 floats per row) to C through `map`: the grid's columns
+// map->j0 ..< map->j0 + nr, in runs that stay on one output row.
+AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_map *map, float *c, long ldc,
+                                const float *bias, const float *addend, int relu) {
+    __m512 zero = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        for (int l = 0, j = map->j0; l < nr;) {
+            int oy = j / map->wq, ox = j - oy * map->wq;
+            int run = map->wq - ox < nr - l ? map->wq - ox : nr - l;
+            int valid = map->ow - ox < run ? map->ow - ox : run;
+            long at = i * ldc + (long)oy * map->ow + ox;
+            for (int v = 0; v < valid; v += 16) {
+                __mmask16 m = lanes(valid - v);
+                __m512 x = _mm512_maskz_loadu_ps(m, buf + i * NR + l + v);
+                if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));
+                if (addend) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, addend + at + v));
+                if (relu) x = _mm512_max_ps(x, zero);
+                _mm512_mask_storeu_ps(c + at + v, m, x);
+            }
+            l += run;
+            j += run;
+        }
+    }
+}
+
 // An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
 // lda), `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows),
 // `addend` (a tile laid out as C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
-                             int add, const float *bias, const float *addend, int relu) {
+                             int add, const float *bias, const float *addend, int relu, const column_map *map) {
     // In place: row i of the tile (the last real row again for rows past mr, never stored).
     const float *r[MR];
     for (int i = 0; i < MR; i++) r[i] = a + (i < mr ? i : mr - 1) * lda;
@@ -94,6 +125,18 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
         if (!lda) a += MR;
         b += 16 * nv;
     }
+    if (map) {
+        float buf[MR * NR] __attribute__((aligned(64)));
+        __mmask16 keep[3] = {lanes(nr), lanes(nr - 16), lanes(nr - 32)};
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nv; j++) {
+                __m512 v = s[i][j];
+                if (map->prev) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(keep[j], map->prev + i * map->ldp + 16 * j));
+                _mm512_store_ps(buf + i * NR + 16 * j, v);
+            }
+        scatter_tile(buf, mr, nr, map, c, ldc, bias, addend, relu);
+        return;
+    }
     __mmask16 mask[3] = {lanes(nr), lanes(nr - 16), lanes(nr - 32)};
     __m512 zero = _mm512_setzero_ps();
     for (int i = 0; i < MR; i++) {
@@ -110,53 +153,83 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     }
 }
 
-#define TILE(NV, NAME, LDA) \
+#define TILE(NV, NAME, LDA, MAP) \
     AVX512 static void NAME(int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr, int add, \
-                            const float *bias, const float *addend, int relu) { \
-        (void)lda; \
-        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, addend, relu); \
+                            const float *bias, const float *addend, int relu, const column_map *map) { \
+        (void)lda; (void)map; \
+        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, addend, relu, MAP); \
     }
-TILE(1, packed_tile_1, 0) TILE(2, packed_tile_2, 0) TILE(3, packed_tile_3, 0)
-TILE(1, rows_tile_1, lda) TILE(2, rows_tile_2, lda) TILE(3, rows_tile_3, lda)
+TILE(1, packed_tile_1, 0, 0) TILE(2, packed_tile_2, 0, 0) TILE(3, packed_tile_3, 0, 0)
+TILE(1, rows_tile_1, lda, 0) TILE(2, rows_tile_2, lda, 0) TILE(3, rows_tile_3, lda, 0)
+TILE(1, mapped_tile_1, 0, map) TILE(2, mapped_tile_2, 0, map) TILE(3, mapped_tile_3, 0, map)
 
-typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *, int);
+typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *, int,
+                        const column_map *);
 static const tile_fn packed_tiles[4] = {0, packed_tile_1, packed_tile_2, packed_tile_3};
 static const tile_fn rows_tiles[4] = {0, rows_tile_1, rows_tile_2, rows_tile_3};
+static const tile_fn mapped_tiles[4] = {0, mapped_tile_1, mapped_tile_2, mapped_tile_3};
 
 static _Thread_local float packed_b[KC * NR > KC_ROWS * 16 ? KC * NR : KC_ROWS * 16] __attribute__((aligned(64)));
+// A direct convolution's sums over the K blocks before the last, on the grid (C chunk by chunk).
+static _Thread_local float partial[2 * CHUNK] __attribute__((aligned(64)));
+
+// Where B comes from and C goes: columns in `segments` segments (several images), of which
+// columns begin ..< begin + width each. Segment s's B column j, row t is at
+// b + s·bstride + j + (offsets ? offsets[t] : t·ldb); its C (and addend) column j at c + s·cstride
+// + j, or through a column map where wq > 0 (a direct convolution's wider grid).
+typedef struct {
+    const float *b;
+    long ldb, bstride;
+    const int *offsets;
+    int segments, begin, width;
+    float *c;
+    long ldc, cstride;
+    const float *bias, *addend;
+    int relu, wq, ow;
+} gemm_layout;
 
 // A packed (lda = 0) or in place (row-major, leading dimension lda).
-AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first, int count, int n, int segment, long stride,
-                             const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
-    const tile_fn *tiles = lda ? rows_tiles : packed_tiles;
+AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first, int count, const gemm_layout *g) {
+    const tile_fn *tiles = lda ? rows_tiles : g->wq > 0 ? mapped_tiles : packed_tiles;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
     if (nc < NR) nc = NR;
-    for (int jc = 0; jc < n; jc += nc) {
-        int je = n - jc < nc ? n : jc + nc;
+    int mapped = g->wq > 0;
+    // Mapped C with several K blocks: the sums wait in `partial` ((p1 − p0)·MR rows of nc).
+    if (mapped && k > KC && (long)(p1 - p0) * MR * nc > 2 * CHUNK) nc = 2 * CHUNK / ((p1 - p0) * MR) / NR * NR;
+    long n = (long)g->segments * g->width;
+    for (long jc = 0; jc < n; jc += nc) {
+        long je = n - jc < nc ? n : jc + nc;
         int kb = lda && n <= 16 ? KC_ROWS : KC;
         for (int pc = 0; pc < k; pc += kb) {
             int kc = k - pc < kb ? k - pc : kb;
             int last = pc + kc >= k;
             const float *block = lda ? a0 + pc : a0 + (size_t)panels * MR * pc;
             // Tiles of up to 48 columns, none across a segment's end.
-            for (int jr = jc; jr < je;) {
-                int seg = jr / segment, off = jr - seg * segment;
-                int nr = je - jr < NR ? je - jr : NR;
-                if (segment - off < nr) nr = segment - off;
+            for (long jr = jc; jr < je;) {
+                int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
+                int nr = je - jr < NR ? (int)(je - jr) : NR;
+                if (g->width - off < nr) nr = g->width - off;
                 int nv = (nr + 15) / 16;
-                pack_b(kc, nr, nv, b + (size_t)pc * ldb + jr, ldb, packed_b);
-                size_t at = (size_t)seg * stride + off;
-                float *ctile = c + at;
+                int j = g->begin + off;
+                const float *bs = g->b + (size_t)seg * g->bstride + j;
+                pack_b(kc, nr, nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, packed_b);
+                size_t at = (size_t)seg * g->cstride + (mapped ? 0 : j);
                 for (int ip = p0; ip < p1; ip++) {
                     int mr = end - ip * MR < MR ? end - ip * MR : MR;
                     const float *a = block + (size_t)ip * MR * (lda ? lda : kc);
-                    float *tile = ctile + (size_t)ip * MR * ldc;
-                    const float *tb = last && bias ? bias + ip * MR : 0;
-                    const float *ta = last && addend ? addend + at + (size_t)ip * MR * ldc : 0;
-                    int r = last && relu;
-                    tiles[nv](kc, a, lda, packed_b, tile, ldc, mr, nr, pc > 0, tb, ta, r);
+                    size_t row = at + (size_t)ip * MR * g->ldc;
+                    float *sums = partial + (size_t)(ip - p0) * MR * nc + (jr - jc);
+                    if (mapped && !last) {
+                        packed_tiles[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0);
+                        continue;
+                    }
+                    column_map map = {g->wq, g->ow, j, mapped && pc > 0 ? sums : 0, nc};
+                    const float *tb = last && g->bias ? g->bias + ip * MR : 0;
+                    const float *ta = last && g->addend ? g->addend + row : 0;
+                    int r = last && g->relu;
+                    tiles[nv](kc, a, lda, packed_b, g->c + row, g->ldc, mr, nr, pc > 0, tb, ta, r, &map);
                 }
                 jr += nr;
             }
@@ -178,7 +251,15 @@ static void gemm(const float *a, long lda, int m, int k, int first, int count, i
             }
         return;
     }
-    gemm_wide(a, lda, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, addend, relu);
+    // Segments side by side in B; the last may be shorter.
+    for (int s0 = 0; s0 < n; ) {
+        int whole = (n - s0) / segment;
+        gemm_layout g = {b + s0, ldb, segment, 0, whole > 0 ? whole : 1, 0, whole > 0 ? segment : n - s0,
+                         c + (size_t)(s0 / segment) * stride, ldc, stride, bias,
+                         addend ? addend + (size_t)(s0 / segment) * stride : 0, relu, 0, 0};
+        gemm_wide(a, lda, m, k, first, count, &g);
+        s0 += g.segments * g.width;
+    }
 }
 
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
@@ -189,6 +270,15 @@ void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, in
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
     gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, 0, relu);
+}
+
+void zoo_conv_direct(const float *packed, int m, int k, int first, int count, const float *q, const int *offsets,
+                     long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
+                     const float *bias, const float *addend, int relu) {
+    if (count <= 0 || end <= begin || images <= 0 || k <= 0) return;
+    gemm_layout g = {q, 0, qstride, offsets, images, begin, end - begin, c, ldc, cstride, bias, addend, relu,
+                     wq > ow ? wq : 0, ow};
+    gemm_wide(packed, 0, m, k, first, count, &g);
 }
 
 // Winograd F(2×2, 3×3) transforms for 16 neighbouring tiles at a time (lane k = tile k), the part

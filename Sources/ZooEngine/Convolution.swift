@@ -86,6 +86,8 @@ struct ConvolutionKernel: @unchecked Sendable {
     var winograd: WinogradKernel?
     /// The filters packed for Zoo's GEMM, where it runs (`prepare`; else OpenBLAS's SGEMM).
     var packed: PackedMatrices?
+    /// With Zoo's GEMM, the convolution without im2col where it applies (`DirectConvolution`).
+    var direct: DirectConvolution?
 
     /// `ZOO_CONVOLUTION=im2col` turns Winograd off (to compare the two on the same run).
     static let im2colOnly = ProcessInfo.processInfo.environment["ZOO_CONVOLUTION"] == "im2col"
@@ -99,6 +101,7 @@ struct ConvolutionKernel: @unchecked Sendable {
         if winograd == nil && zooGEMM {
             packed = PackedMatrices(weights, count: groups, rows: filters / groups, depth: columnRows)
             weights = []
+            if !isPointwise { direct = DirectConvolution(self) }
         }
     }
 
@@ -111,7 +114,9 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// "winograd", "im2col" or "gemm" (1×1: the input is the GEMM's B), with "+zoo" where the
     /// GEMM is Zoo's own: how `run` convolves.
-    var method: String { winograd != nil ? "winograd" : (isPointwise ? "gemm" : "im2col") + (packed != nil ? "+zoo" : "") }
+    var method: String {
+        winograd != nil ? "winograd" : (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
+    }
 
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
@@ -131,7 +136,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         if packed != nil && filters / groups * columnRows <= Self.cacheBand { limit = min(limit, Self.cacheBand) }
         return max(1, min(outHeight, limit / max(1, columnRows * outWidth)))
     }
-    func workspaceSize(threads: Int) -> Int { isPointwise ? 0 : columnRows * rowsPerBand(threads: threads) * outWidth }
+    func workspaceSize(threads: Int) -> Int {
+        isPointwise ? 0 : direct?.imageSize ?? columnRows * rowsPerBand(threads: threads) * outWidth
+    }
 
     /// How many images of a batch go through one GEMM. OpenBLAS: as many as fit their columns and
     /// the GEMM's output in the workspace limit (one GEMM of N = images·OH·OW instead of one per
@@ -146,13 +153,14 @@ struct ConvolutionKernel: @unchecked Sendable {
         let spatial = outHeight * outWidth
         let fit = max(1, min(batch, ConvolutionKernel.workspaceLimit / max(1, threads) / ((columnRows + filters) * spatial)))
         guard packed != nil else { return fit }
-        return isPointwise ? 1 : min(fit, (512 + spatial - 1) / spatial)
+        return isPointwise ? 1 : min(direct != nil ? batch : fit, (512 + spatial - 1) / spatial)
     }
 
     /// The workspace `run(batch:)` needs for `batch` images.
     func workspaceSize(batch: Int, threads: Int = 1) -> Int {
         let m = imagesPerGEMM(batch: batch, threads: threads)
-        return m > 1 ? m * (columnRows + filters) * outHeight * outWidth : workspaceSize(threads: threads)
+        guard m > 1 else { return workspaceSize(threads: threads) }
+        return m * (direct?.imageSize ?? (columnRows + filters) * outHeight * outWidth)
     }
 
     /// How `run(batch:threads:)` shares a batch among threads.
@@ -174,7 +182,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         if batch >= threads && (batch % threads == 0 || batch >= 4 * threads) { return .images }
         let spatial = outHeight * outWidth
         if let w = winograd { return w.sharesFilters(threads: threads) ? .filters : w.tileRows >= threads ? .rows : .single }
-        if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || rowsPerBand() >= outHeight) { return .filters }
+        if groups == 1 && filters >= 16 * threads && filters > spatial && (isPointwise || direct != nil || rowsPerBand() >= outHeight) {
+            return .filters
+        }
         if outHeight >= threads { return .rows }
         // Zoo's GEMM is single-threaded: share the filters rather than run on one thread.
         return packed != nil && groups == 1 && filters >= 2 * PackedMatrices.panelRows ? .filters : .single
@@ -245,6 +255,16 @@ struct ConvolutionKernel: @unchecked Sendable {
             let columns = spaces[0]
             for n in 0..<batch {
                 let image = UnsafeSendable(x.pointer + n * inCount), out = y + n * outCount
+                if let d = direct {
+                    // The threads fill the grid's channels together, then each takes a share of the filters.
+                    shareOut(inChannels, parts: threads) { _, channels in
+                        d.fill(image.pointer, channels: channels, rows: 0..<d.hq, columns.pointer)
+                    }
+                    PackedMatrices.share(filters, parts: threads) { _, share in
+                        self.multiplyDirect(group: 0, filters: share, images: 1, rows: 0..<self.outHeight, columns.pointer, out)
+                    }
+                    continue
+                }
                 if !isPointwise {
                     // Each thread writes the rows (c, ky, kx) of its share of the channels.
                     shareOut(inChannels, parts: threads) { _, channels in
@@ -273,6 +293,18 @@ struct ConvolutionKernel: @unchecked Sendable {
         let m = imagesPerGEMM(batch: batch, threads: threads)
         guard m > 1, let workspace else {
             for n in 0..<batch { run(input + n * inCount, output + n * outCount, workspace: workspace, threads: threads) }
+            return
+        }
+        if let d = direct {
+            var start = 0
+            while start < batch {
+                let count = min(m, batch - start)
+                for j in 0..<count {
+                    d.fill(input + (start + j) * inCount, channels: 0..<inChannels, rows: 0..<d.hq, workspace + j * d.imageSize)
+                }
+                multiplyDirect(group: 0, images: count, rows: 0..<outHeight, workspace, output + start * outCount)
+                start += count
+            }
             return
         }
         let K = columnRows
@@ -340,6 +372,12 @@ struct ConvolutionKernel: @unchecked Sendable {
         let cg = inChannels / groups, fg = filters / groups, spatial = outHeight * outWidth
         let rows = rows ?? 0..<outHeight
         let bandRows = rowsPerBand(threads: threads)
+        if let d = direct, let workspace {
+            // This band's output rows read grid rows rows.lowerBound ..< rows.upperBound + reach.
+            d.fill(input, channels: 0..<inChannels, rows: rows.lowerBound..<rows.upperBound + d.reach, workspace)
+            for g in 0..<groups { multiplyDirect(group: g, images: 1, rows: rows, workspace, output) }
+            return
+        }
         for g in 0..<groups {
             let source = input + g * cg * height * width, target = output + g * fg * spatial
             if isPointwise {
@@ -384,6 +422,27 @@ struct ConvolutionKernel: @unchecked Sendable {
         }
         if bias != nil || relu || c.addend != nil {
             for f in share { finish(filter: g * fg + f, c.output + f * ldc, into: c + f * ldc, count: n) }
+        }
+    }
+
+    /// Group g's filters `share` (within the group; default all) of output rows `rows` of `images`
+    /// images by `zoo_conv_direct`: their grids one after the other from `grid`, their outputs
+    /// (`output` at the first image, whole layer) one after the other.
+    func multiplyDirect(group g: Int, filters share: Range<Int>? = nil, images: Int, rows: Range<Int>,
+                        _ grid: UnsafePointer<Float>, _ output: Destination) {
+        guard let d = direct, let packed, !rows.isEmpty else { return }
+        let fg = filters / groups, cg = inChannels / groups, spatial = outHeight * outWidth
+        let share = share ?? 0..<fg
+        let q = grid + g * cg * d.phases.count * d.planeSize
+        let target = output + g * fg * spatial
+        let begin = rows.lowerBound * d.wq, end = (rows.upperBound - 1) * d.wq + outWidth
+        d.offsets.withUnsafeBufferPointer { offsets in
+            let call = { (shift: UnsafePointer<Float>?) in
+                zoo_conv_direct(packed.pointer + g * packed.stride, Int32(fg), Int32(self.columnRows), Int32(share.lowerBound), Int32(share.count),
+                                q, offsets.baseAddress!, d.imageSize, Int32(images), Int32(begin), Int32(end), Int32(d.wq), Int32(self.outWidth),
+                                target.output, spatial, self.filters * spatial, shift, target.addend, self.relu ? 1 : 0)
+            }
+            if let bias { bias.withUnsafeBufferPointer { call($0.baseAddress! + g * fg) } } else { call(nil) }
         }
     }
 

@@ -15,6 +15,9 @@ public struct GEMMComparison: Sendable {
         public var layerMilliseconds: Double
         public var gemmMilliseconds: Double
         public var fraction: Double { gemmMilliseconds / layerMilliseconds }
+        /// Where the layer runs as a direct convolution: the same layer through im2col, timed in
+        /// alternation with it (the direct form's gain is `im2colMilliseconds / layerMilliseconds`).
+        public var im2colMilliseconds: Double?
     }
 
     /// Times every convolution of `engine` (median of `runs`) and the SGEMM of its shapes.
@@ -43,8 +46,23 @@ public struct GEMMComparison: Sendable {
                 return t.sorted()[t.count / 2]
             }
             openblas_set_num_threads(1)
-            let layer = median {
-                raw.run(batch: 1, threads: threads, input.pointer, output.pointer, workspaces: workspaces.map(\.pointer))
+            let run = { (k: ConvolutionKernel, spaces: [Buffer]) in
+                k.run(batch: 1, threads: threads, input.pointer, output.pointer, workspaces: spaces.map(\.pointer))
+            }
+            var layer = median { run(raw, workspaces) }
+            var im2col: Double?
+            if raw.direct != nil {
+                // The two forms in alternation, so that the machine's drift touches both alike.
+                var plain = raw
+                plain.direct = nil
+                let spaces = (0..<threads).map { _ in Buffer(count: max(plain.workspacePerThread(batch: 1, threads: threads), 1)) }
+                var a: [Double] = [], b: [Double] = []
+                for _ in 0..<max(runs, 5) {
+                    a.append(median { run(raw, workspaces) })
+                    b.append(median { run(plain, spaces) })
+                }
+                layer = a.sorted()[a.count / 2]
+                im2col = b.sorted()[b.count / 2]
             }
             openblas_set_num_threads(Int32(threads))
             let m = raw.filters / raw.groups, k = raw.columnRows, n = raw.outHeight * raw.outWidth
@@ -56,7 +74,8 @@ public struct GEMMComparison: Sendable {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
                 }
             }
-            rows.append(Row(layer: step.name, method: raw.method, m: m, n: n, k: k, layerMilliseconds: layer, gemmMilliseconds: gemm))
+            rows.append(Row(layer: step.name, method: raw.method, m: m, n: n, k: k, layerMilliseconds: layer, gemmMilliseconds: gemm,
+                            im2colMilliseconds: im2col))
         }
         return rows
     }

@@ -49,9 +49,12 @@ struct BenchCommand: ParsableCommand {
                 print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
                 if gemm {
                     let rows = GEMMComparison.measure(engine)
-                    print("  convolution  method        M      N      K   layer ms   sgemm ms  sgemm/layer")
+                    print("  convolution            method          M      N      K   layer ms   sgemm ms  sgemm/layer  im2col ms")
                     for r in rows {
-                        print(String(format: "  %-12@ %-8@ %6d %6d %6d %10.2f %10.2f %11.0f%%", r.layer as NSString, r.method as NSString, r.m, r.n, r.k, r.layerMilliseconds, r.gemmMilliseconds, r.fraction * 100))
+                        // im2col ms: a direct convolution's layer through im2col, timed in alternation with it.
+                        let other = r.im2colMilliseconds.map { String(format: " %10.2f", $0) } ?? ""
+                        print(String(format: "  %-22@ %-11@ %6d %6d %6d %10.2f %10.2f %11.0f%%", r.layer as NSString, r.method as NSString,
+                                     r.m, r.n, r.k, r.layerMilliseconds, r.gemmMilliseconds, r.fraction * 100) + other)
                     }
                     let layer = rows.reduce(0) { $0 + $1.layerMilliseconds }, sgemm = rows.reduce(0) { $0 + $1.gemmMilliseconds }
                     print(String(format: "  all convolutions: %.1f ms, their SGEMMs alone %.1f ms: %.0f%% of SGEMM's speed", layer, sgemm, sgemm / layer * 100))

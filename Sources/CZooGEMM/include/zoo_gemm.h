@@ -37,6 +37,17 @@ void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, in
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
 
+/// A convolution without im2col ("direct"): rows first ..< first + count of C = A·B (+ bias,
+/// addend, ReLU) where B's row t (tap t = (c, ky, kx), A's column order) is the contiguous run
+/// q + offsets[t] + j of a padded, column-phase-split copy of the input, j on a grid `wq` columns
+/// wide (wq ≥ ow; the grid's columns ≥ ow are computed and dropped). Grid columns begin ..< end
+/// of each of `images` images (image i's q at q + i·qstride, its C at c + i·cstride); grid column
+/// j is output row j / wq, column j % wq, stored at row·ow + column. ldc: floats per output
+/// channel. Only when `zoo_gemm_available()`.
+void zoo_conv_direct(const float *packed, int m, int k, int first, int count, const float *q, const int *offsets,
+                     long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
+                     const float *bias, const float *addend, int relu);
+
 /// Winograd F(2×2, 3×3) input transform for `groups` × 16 neighbouring tiles of one tile row of one
 /// channel: `line` is the input row y0 at column x0 = 2·tx − padLeft (row stride `width`), with the
 /// 4 × (32·groups + 2) block inside the input; V[ξ] of the tiles goes to out + ξ·stride (16 floats
