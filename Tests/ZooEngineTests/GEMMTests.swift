@@ -23,6 +23,7 @@ struct GEMMTests {
 
     @Test(arguments: [
         (1, 1, 1), (7, 15, 5), (8, 16, 256), (9, 17, 257), (17, 47, 300), (13, 48, 64), (64, 49, 600), (20, 100, 27), (33, 97, 513), (5, 3, 0),
+        (20, 1100, 64), (70, 1500, 200),  // panel order: K ≤ 256, ≥ 1024 columns, chunks of 384
     ])
     func matchesProductsInDouble(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
@@ -58,6 +59,26 @@ struct GEMMTests {
                 for j in 0..<n { #expect(got[(j / t.segment) * stride + i * ldc + j % t.segment] == -7) }
             }
         }
+    }
+
+    /// The panel order with many small segments (several 4 × 4 maps' outputs): more tiles per chunk
+    /// than it holds at once.
+    @Test func panelOrderWithManySmallSegments() {
+        let (m, n, k, segment) = (19, 17 * 70, 40, 17)
+        var rng = RandomSource(seed: 12)
+        let a = (0..<(m * k)).map { _ in Float(rng.normal()) }, b = (0..<(k * n)).map { _ in Float(rng.normal()) }
+        let packed = PackedMatrices(a, count: 1, rows: m, depth: k)
+        let stride = m * segment, size = (n / segment) * stride
+        var expected = [Float](repeating: -7, count: size)
+        Self.reference(a, b, m: m, n: n, k: k, rows: 0..<m, bias: nil, relu: false, segment: segment, stride: stride, ldc: segment, into: &expected)
+        var got = [Float](repeating: -7, count: size)
+        b.withUnsafeBufferPointer { bp in
+            got.withUnsafeMutableBufferPointer { c in
+                packed.multiply(0, rows: 0..<m, columns: n, segment: segment, stride: stride, bp.baseAddress!, ldb: n, c.baseAddress!, ldc: segment)
+            }
+        }
+        let worst = zip(expected, got).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-5 * expected.map(abs).max()!, "off by \(worst)")
     }
 
     /// The same convolution prepared for Zoo's GEMM and for OpenBLAS: every way of sharing (one
