@@ -463,3 +463,15 @@ AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int 
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {
     im2col_row(line, width, x0, sw, outWidth, out);
 }
+
+// Mean of each of `channels` runs of `area` values.
+AVX512 static void channel_means(const float *x, int channels, int area, float *y) {
+    for (int c = 0; c < channels; c++) {
+        const float *p = x + (size_t)c * area;
+        __m512 s = _mm512_setzero_ps();
+        for (int i = 0; i < area; i += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lanes(area - i), p + i));
+        y[c] = _mm512_reduce_add_ps(s) / (float)area;
+    }
+}
+
+void zoo_channel_means(const float *x, int channels, int area, float *y) { channel_means(x, channels, area, y); }

@@ -13,6 +13,11 @@ enum Kernels {
         let (kh, kw, sh, sw) = (p.kernel.h, p.kernel.w, p.stride.h, p.stride.w)
         let (pt, pl) = (info.padding.top, info.padding.left)
         let (pb, pr) = (info.padding.bottom, info.padding.right)
+        if p.mode == .average && OH == 1 && OW == 1 && kh == H && kw == W && pt == 0 && pl == 0 && pb == 0 && pr == 0 {
+            // One window over the whole map, unpadded (GoogLeNet's pool5): the channels' means.
+            channelMeans(x, channels: channels ?? 0..<s.channels, area: H * W, y)
+            return
+        }
         if kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && 2 * OH <= H && 2 * OW <= W {
             // 2×2 windows with stride 2 inside the input (LeNet's, VGG's): no clipping, divisor 4.
             for c in channels ?? 0..<s.channels {
@@ -118,7 +123,9 @@ enum Kernels {
     /// Max pooling with windows 3 wide and stride 1 or 2 across (GoogLeNet's, ResNet's, AlexNet's),
     /// one output row at a time: the maximum of its window rows into a line padded with −∞ on both
     /// sides (so clipped windows need no edge cases), then of three neighbours, 16 (stride 1) or 8
-    /// (stride 2: even and odd halves of two loads) outputs at a time.
+    /// (stride 2: even and odd halves of two loads) outputs at a time. (The same in C with AVX-512,
+    /// 16 outputs at a time, was no faster in GoogLeNet: its large pools are bound by memory, and
+    /// the whole-plane passes below beat rows of 7–28 values.)
     static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
                              H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
         if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && H >= 2 && W >= 2 {
@@ -209,9 +216,19 @@ enum Kernels {
         }
     }
 
-    static func globalAverage(info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let s = info.inputs[0], area = s.height * s.width
-        for c in 0..<s.channels {
+    /// The mean of each channel; in C with AVX-512 where the CPU has it (`inC`: tests run both).
+    static func globalAverage(info: LayerInfo, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, inC: Bool = cpuHasAVX512) {
+        let s = info.inputs[0]
+        channelMeans(x, channels: 0..<s.channels, area: s.height * s.width, y, inC: inC)
+    }
+
+    /// y[c] = the mean of channel c's `area` values, for c in `channels`.
+    static func channelMeans(_ x: UnsafePointer<Float>, channels: Range<Int>, area: Int, _ y: UnsafeMutablePointer<Float>, inC: Bool = cpuHasAVX512) {
+        if inC {
+            zoo_channel_means(x + channels.lowerBound * area, Int32(channels.count), Int32(area), y + channels.lowerBound)
+            return
+        }
+        for c in channels {
             var sum: Float = 0
             for i in 0..<area { sum += x[c * area + i] }
             y[c] = sum / Float(area)

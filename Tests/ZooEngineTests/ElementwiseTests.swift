@@ -58,4 +58,37 @@ struct MaxPoolTests {
             }
         }
     }
+
+}
+
+struct AveragePoolTests {
+    /// Global average pooling, in Swift and in C, against the mean in Double; and an average pool
+    /// whose window is the whole map (GoogLeNet's pool5), which takes the same path.
+    @Test(arguments: [(5, 49), (3, 1), (2, 17), (4, 196)])
+    func globalAverageIsTheMean(_ shape: (Int, Int)) throws {
+        let (channels, side) = (shape.0, shape.1)
+        var b = NetworkBuilder("gap", input: [channels, side, 1])
+        b.add("g", .globalAveragePooling)
+        let info = try Model.randomlyInitialised(b.build(), seed: 1).layerInfos[0]
+        var rng = RandomSource(seed: UInt64(side))
+        let x = (0..<(channels * side)).map { _ in Float(rng.normal()) }
+        for inC in PackedMatrices.available ? [false, true] : [false] {
+            var y = [Float](repeating: 7, count: channels)
+            Kernels.globalAverage(info: info, x, &y, inC: inC)
+            for c in 0..<channels {
+                let mean = x[(c * side)..<((c + 1) * side)].reduce(0.0) { $0 + Double($1) } / Double(side)
+                #expect(abs(Double(y[c]) - mean) <= 1e-6, "\(shape), in C \(inC): channel \(c)")
+            }
+        }
+        // The same as an average pool whose window is the map, through the engine.
+        var pool = NetworkBuilder("pool", input: [channels, side, 1])
+        pool.add("p", .pooling(Pooling(mode: .average, kernel: Size2(side, 1))))
+        let model = try Model.randomlyInitialised(pool.build(), seed: 1)
+        let y = try Engine(model: model, threads: 1).run(Tensor(shape: [1, channels, side, 1], data: x))["p"]!
+        #expect(y.shape == [1, channels, 1, 1])
+        for c in 0..<channels {
+            let mean = x[(c * side)..<((c + 1) * side)].reduce(0.0) { $0 + Double($1) } / Double(side)
+            #expect(abs(Double(y.data[c]) - mean) <= 1e-6, "\(shape), pooling: channel \(c)")
+        }
+    }
 }

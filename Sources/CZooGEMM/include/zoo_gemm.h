@@ -68,4 +68,8 @@ void zoo_winograd_output(const float *m, long stride, float *top, long width, fl
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);
 
+/// y[c] = the mean of x[c·area ..< (c + 1)·area], for c < channels (global average pooling).
+/// Only when `zoo_gemm_available()`.
+void zoo_channel_means(const float *x, int channels, int area, float *y);
+
 #endif
