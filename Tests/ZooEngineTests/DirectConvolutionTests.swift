@@ -16,6 +16,8 @@ struct DirectConvolutionTests {
     static let cases: [Case] = [
         Case(input: [3, 29, 29], filters: 20, kernel: (7, 7), stride: (2, 2), dilation: 1, groups: 1, pad: (3, 3, 3, 3)),  // a first layer
         Case(input: [3, 64, 66], filters: 10, kernel: (7, 7), stride: (2, 2), dilation: 1, groups: 1, pad: (3, 3, 3, 3)),  // panel order
+        Case(input: [40, 12, 100], filters: 16, kernel: (3, 3), stride: (1, 1), dilation: 2, groups: 1, pad: (2, 2, 2, 2)),  // by rows
+        Case(input: [6, 3, 96], filters: 12, kernel: (3, 3), stride: (1, 1), dilation: 2, groups: 1, pad: (2, 2, 2, 2)),  // by rows, 2 images a call
         Case(input: [3, 35, 39], filters: 16, kernel: (11, 11), stride: (4, 4), dilation: 1, groups: 1, pad: (2, 2, 2, 2)),  // AlexNet's
         Case(input: [6, 13, 13], filters: 24, kernel: (3, 3), stride: (1, 1), dilation: 1, groups: 1, pad: (1, 1, 1, 1)),  // grid 15 wide
         Case(input: [8, 15, 14], filters: 72, kernel: (3, 3), stride: (2, 2), dilation: 1, groups: 1, pad: (1, 1, 1, 1)),  // many filters
