@@ -14,6 +14,10 @@ public final class Engine: @unchecked Sendable {
     public let network: Network
     public let threads: Int
     public let mode: Mode
+    /// Parameters of the fully-connected layers, and of all layers (for `streamsImages`).
+    let denseWeights: Int, totalWeights: Int
+    /// Batches may run as image streams (`streamsImages`).
+    let allowsImageStreams: Bool
     let steps: [Step]
     let index: [String: Int]
     /// For each layer, the steps that read it.
@@ -97,16 +101,23 @@ public final class Engine: @unchecked Sendable {
     ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
     ///   - mode: inference, or training (batch statistics, dropout masks; nothing is folded).
+    ///   - imageStreams: let batches run as image streams where `streamsImages` says they gain
+    ///     (false: always layer by layer on the whole batch).
     ///
     /// At inference, convolutions hold their filters packed for Zoo's GEMM (where it runs) and
     /// drop the model's copy as they go: a caller that hands its model over (`Engine(model:
     /// consume model)`, or a temporary) never holds both copies, as VGG-16's memory budget needs.
-    public init(model: consuming Model, threads: Int? = nil, foldBatchNorm: Bool = true, mode: Mode = .inference) throws {
+    public init(model: consuming Model, threads: Int? = nil, foldBatchNorm: Bool = true, mode: Mode = .inference,
+                imageStreams: Bool = true) throws {
         network = model.network
         let infos = model.layerInfos
         var parameters = model.parameters
         _ = consume model
         self.mode = mode
+        allowsImageStreams = imageStreams
+        denseWeights = infos.filter { if case .dense = $0.layer.kind { return true } else { return false } }
+            .reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
+        totalWeights = infos.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
         var foldBatchNorm = foldBatchNorm
         if case .training = mode { foldBatchNorm = false }
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -231,13 +242,54 @@ public final class Engine: @unchecked Sendable {
         }
         // OpenBLAS runs single-threaded: the engine shares each layer's work among its threads
         // itself (each thread calling SGEMM on its own share).
-        return try Engine.exclusive(threads: 1) { try execute(input, wanted: wanted) }
+        return try Engine.exclusive(threads: 1) {
+            streamsImages(batch: input.batch) ? try executeStreams(input, wanted: wanted) : try execute(input, wanted: wanted, threads: threads)
+        }
+    }
+
+    /// Whether a batch runs as image streams: the engine's threads each take a contiguous share of
+    /// the images and run them through the whole network one at a time, on one thread, instead of
+    /// every layer running on the whole batch on all threads. Inference only (training's batch
+    /// statistics need the whole batch), and only for networks whose fully-connected layers hold
+    /// at most a quarter of the weights: those (AlexNet, VGG) read their big matrices once per
+    /// batch layer by layer, once per image in streams. For GoogLeNet and ResNet-50 a batch of 8
+    /// then keeps each image's activations in cache from one layer to the next and needs no
+    /// hand-off between threads inside a layer. `ZOO_STREAMS=0` turns it off (to compare).
+    public func streamsImages(batch: Int) -> Bool {
+        batch > 1 && mode == .inference && allowsImageStreams && !Engine.noStreams && 4 * denseWeights <= totalWeights
+    }
+
+    static let noStreams = ProcessInfo.processInfo.environment["ZOO_STREAMS"] == "0"
+
+    /// Runs the batch as image streams (`streamsImages`) and joins the streams' outputs.
+    private func executeStreams(_ input: Tensor, wanted: [Int: String]) throws -> [String: Tensor] {
+        let batch = input.batch, streams = min(threads, batch), imageSize = input.data.count / batch
+        let dims = Array(input.shape.dropFirst())
+        let parts = StreamResults(count: batch)
+        shareOut(batch, parts: streams) { _, images in
+            for n in images {
+                do {
+                    let image = Tensor(shape: [1] + dims, data: Array(input.data[(n * imageSize)..<((n + 1) * imageSize)]))
+                    parts.set(n, try self.execute(image, wanted: wanted, threads: 1))
+                } catch {
+                    parts.fail(error)
+                }
+            }
+        }
+        if let error = parts.error { throw error }
+        var joined: [String: Tensor] = [:]
+        for name in wanted.values {
+            let pieces = parts.results.map { $0![name]! }
+            joined[name] = Tensor(shape: [batch] + Array(pieces[0].shape.dropFirst()), data: pieces.flatMap(\.data))
+        }
+        return joined
     }
 
     /// Set ZOO_PROFILE=1 to print each layer's time to standard error (for finding hot spots).
     static let profiling = ProcessInfo.processInfo.environment["ZOO_PROFILE"] == "1"
 
-    private func execute(_ input: Tensor, wanted: [Int: String]) throws -> [String: Tensor] {
+    /// Runs the batch layer by layer on `threads` threads (the engine's, or 1 in an image stream).
+    private func execute(_ input: Tensor, wanted: [Int: String], threads: Int) throws -> [String: Tensor] {
         let batch = input.batch
         let inputBuffer = pool.take(count: input.data.count)
         input.data.withUnsafeBufferPointer { inputBuffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
@@ -348,7 +400,7 @@ public final class Engine: @unchecked Sendable {
                 let addend = addends[i]
                 try self.compute(i, step, sources: sources[i]!, inSize: step.info.inputs.map(\.count), outSize: step.info.output.count,
                                  batch: batch, out: outputs[i]!, folded: folds.contains(i), fuseRelu: fuses.contains(i) || addend?.1 == true,
-                                 addend: addend?.0, workspaces: workspaces, threads: threads)
+                                 addend: addend?.0, workspaces: workspaces, threads: threads, sizing: threads)
                 if Engine.profiling {
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     FileHandle.standardError.write(Data("\(step.name)\t\(step.info.layer.kind.typeName)\t\(String(format: "%.2f", ms)) ms\n".utf8))
@@ -413,9 +465,9 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// One step on `threads` threads (1 inside a side-by-side round); its workspaces are sized as
-    /// for all the engine's threads.
+    /// for `sizing` threads (the run's).
     private func compute(_ i: Int, _ step: Step, sources: [Buffer], inSize: [Int], outSize: Int, batch: Int, out: Buffer,
-                         folded: Bool, fuseRelu: Bool, addend: Buffer? = nil, workspaces: [Buffer], threads: Int) throws {
+                         folded: Bool, fuseRelu: Bool, addend: Buffer? = nil, workspaces: [Buffer], threads: Int, sizing: Int) throws {
         let x = sources[0].pointer, y = out.pointer
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
@@ -437,7 +489,7 @@ public final class Engine: @unchecked Sendable {
             let first = workspaces[0].count > 0 ? workspaces[0].pointer : nil
             let target = Destination(output: y, addend: addend.map { UnsafePointer($0.pointer) })
             if threads == 1 {
-                kernel.run(batch: batch, x, target, workspace: first, threads: self.threads)
+                kernel.run(batch: batch, x, target, workspace: first, threads: sizing)
             } else if kernel.sharing(batch: batch, threads: threads) == .single {
                 openblas_set_num_threads(Int32(threads))
                 kernel.run(batch: batch, x, target, workspace: first)
@@ -587,6 +639,16 @@ final class BufferPool: @unchecked Sendable {
     }
 
     deinit { for b in free { b.pointer.deallocate() } }
+}
+
+/// Each image's outputs from the image streams (`Engine.streamsImages`), and the first error.
+final class StreamResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var results: [[String: Tensor]?]
+    private(set) var error: Error?
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ n: Int, _ r: [String: Tensor]) { lock.lock(); results[n] = r; lock.unlock() }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
 
 /// The first error thrown on any of several threads.

@@ -8,7 +8,9 @@ import ZooCore
 struct ThreadingTests {
     /// Convolutions of every shape the sharing rules tell apart, a residual add with a fused ReLU,
     /// clipped pooling windows, and a fully-connected layer wide enough to be split.
-    static func network() throws -> Network {
+    /// `wide: false` leaves out fc1, so that the convolutions hold most of the weights (batches then
+    /// run as image streams).
+    static func network(wide: Bool = true) throws -> Network {
         var b = NetworkBuilder("threads", input: [8, 12, 12])
         b.conv("c3x3", filters: 16, kernel: 3, padding: 1)               // rows at batch 1
         b.relu("r1")
@@ -27,8 +29,10 @@ struct ThreadingTests {
         b.maxPool("maxpool", kernel: 3, stride: 2, padding: 1, rounding: .ceil)
         b.avgPool("avgpool", kernel: 3, stride: 1, padding: 1)
         b.flatten("flat")
-        b.dense("fc1", units: 300)
-        b.relu("r4")
+        if wide {
+            b.dense("fc1", units: 300)
+            b.relu("r4")
+        }
         b.dense("fc2", units: 10)
         return try b.build()
     }
@@ -44,6 +48,7 @@ struct ThreadingTests {
             let expected = try reference.run(x, outputs: names)
             for threads in [2, 3] {
                 let engine = try Engine(model: model, threads: threads)
+                #expect(!engine.streamsImages(batch: batch), "fc1 holds most of the weights: layer by layer")
                 for step in engine.steps {
                     if case .convolution(let raw, _, _) = step.operation { modes.insert("\(raw.sharing(batch: batch, threads: threads))") }
                 }
@@ -63,6 +68,34 @@ struct ThreadingTests {
         let engine = try Engine(model: model, threads: 2)
         let branches = ["left", "right"].map { name in engine.layerNames.firstIndex(of: name)! }
         #expect(engine.sideBySide(branches, threads: 2)?.count == 2, "the two branches share a round")
+    }
+
+    /// A batch as image streams (each thread its share of the images, one at a time) against the
+    /// same batch layer by layer, on one to three threads, with several layers requested.
+    @Test func imageStreamsGiveTheLayerByLayerNumbers() throws {
+        let model = try Model.randomlyInitialised(Self.network(wide: false), seed: 6)
+        let names = ["r1", "join", "down", "r3", "maxpool", "fc2"]
+        for batch in [1, 3, 4, 5] {
+            var rng = RandomSource(seed: UInt64(10 + batch))
+            let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { _ in Float(rng.uniform() * 2 - 1) })
+            for threads in [1, 2, 3] {
+                let streams = try Engine(model: model, threads: threads)
+                let layered = try Engine(model: model, threads: threads, imageStreams: false)
+                #expect(streams.streamsImages(batch: batch) == (batch > 1))
+                #expect(!layered.streamsImages(batch: batch))
+                let expected = try layered.run(x, outputs: names), got = try streams.run(x, outputs: names)
+                for name in names {
+                    #expect(got[name]!.shape == expected[name]!.shape)
+                    let e = expected[name]!.data, g = got[name]!.data
+                    let worst = zip(e, g).map { abs($0 - $1) }.max()!
+                    #expect(worst <= 1e-5 * max(1, e.map(abs).max()!), "\(name), batch \(batch), \(threads) threads: off by \(worst)")
+                }
+                #expect(try streams.run(x)["fc2"]! == got["fc2"]!, "the network's output alone")
+            }
+        }
+        // Training keeps the whole batch together (its batch statistics).
+        let training = try Engine(model: model, threads: 2, mode: .training(seed: 1))
+        #expect(!training.streamsImages(batch: 4))
     }
 
     @Test func runsRepeatWithRecycledBuffers() throws {
