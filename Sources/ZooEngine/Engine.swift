@@ -14,8 +14,6 @@ public final class Engine: @unchecked Sendable {
     public let network: Network
     public let threads: Int
     public let mode: Mode
-    /// Parameters of the fully-connected layers, and of all layers (for `streamsImages`).
-    let denseWeights: Int, totalWeights: Int
     /// Batches may run as image streams (`streamsImages`).
     let allowsImageStreams: Bool
     let steps: [Step]
@@ -101,8 +99,8 @@ public final class Engine: @unchecked Sendable {
     ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
     ///   - mode: inference, or training (batch statistics, dropout masks; nothing is folded).
-    ///   - imageStreams: let batches run as image streams where `streamsImages` says they gain
-    ///     (false: always layer by layer on the whole batch).
+    ///   - imageStreams: let batches run as image streams (`streamsImages`; false: always layer
+    ///     by layer on the whole batch).
     ///
     /// At inference, convolutions hold their filters packed for Zoo's GEMM (where it runs) and
     /// drop the model's copy as they go: a caller that hands its model over (`Engine(model:
@@ -115,9 +113,6 @@ public final class Engine: @unchecked Sendable {
         _ = consume model
         self.mode = mode
         allowsImageStreams = imageStreams
-        denseWeights = infos.filter { if case .dense = $0.layer.kind { return true } else { return false } }
-            .reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
-        totalWeights = infos.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
         var foldBatchNorm = foldBatchNorm
         if case .training = mode { foldBatchNorm = false }
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -184,6 +179,7 @@ public final class Engine: @unchecked Sendable {
             steps.append(Step(info: info, inputs: inputs, operation: op))
         }
         self.steps = steps
+        streamCut = Engine.cut(steps)
         self.index = index
         self.consumers = consumers
     }
@@ -248,29 +244,47 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Whether a batch runs as image streams: the engine's threads each take a contiguous share of
-    /// the images and run them through the whole network one at a time, on one thread, instead of
-    /// every layer running on the whole batch on all threads. Inference only (training's batch
-    /// statistics need the whole batch), and only for networks whose fully-connected layers hold
-    /// at most a quarter of the weights: those (AlexNet, VGG) read their big matrices once per
-    /// batch layer by layer, once per image in streams. For GoogLeNet and ResNet-50 a batch of 8
-    /// then keeps each image's activations in cache from one layer to the next and needs no
-    /// hand-off between threads inside a layer. `ZOO_STREAMS=0` turns it off (to compare).
+    /// the images and run them one at a time, on one thread, through the network up to `streamCut`
+    /// (the layer before the first fully-connected one; all of it where there is none); the
+    /// fully-connected tail then runs layer by layer on the whole batch on all threads, so that its
+    /// big matrices (AlexNet's, VGG's) are read once per batch, not once per image. Each image's
+    /// activations stay in cache from one layer to the next and a layer needs no hand-offs between
+    /// threads. Inference only: training's batch statistics need the whole batch.
+    /// `ZOO_STREAMS=0` turns it off (to compare).
     public func streamsImages(batch: Int) -> Bool {
-        batch > 1 && mode == .inference && allowsImageStreams && !Engine.noStreams && 4 * denseWeights <= totalWeights
+        batch > 1 && mode == .inference && allowsImageStreams && !Engine.noStreams
     }
 
     static let noStreams = ProcessInfo.processInfo.environment["ZOO_STREAMS"] == "0"
 
-    /// Runs the batch as image streams (`streamsImages`) and joins the streams' outputs.
+    /// Where image streams end: the step whose output feeds the first fully-connected layer, when
+    /// every later step reads only it and steps after it (a tail such as flatten → fc6 → … → prob);
+    /// nil (stream the whole network) where there is no such layer or no such cut.
+    let streamCut: Int?
+
+    static func cut(_ steps: [Step]) -> Int? {
+        guard let first = steps.firstIndex(where: { if case .dense = $0.info.layer.kind { return true } else { return false } }),
+              let c = steps[first].inputs.first else { return nil }
+        for j in (c + 1)..<steps.count where steps[j].inputs.isEmpty || steps[j].inputs.contains(where: { $0 < c }) { return nil }
+        return c
+    }
+
+    /// Runs the batch as image streams (`streamsImages`) up to `streamCut`, then the tail on the
+    /// joined batch.
     private func executeStreams(_ input: Tensor, wanted: [Int: String]) throws -> [String: Tensor] {
         let batch = input.batch, streams = min(threads, batch), imageSize = input.data.count / batch
         let dims = Array(input.shape.dropFirst())
+        let cut = streamCut ?? steps.count - 1
+        // The cut's output under its requested name, or one no layer can have.
+        let cutName = wanted[cut] ?? "\u{0}cut"
+        let head = wanted.filter { $0.key < cut }.merging([cut: cutName]) { a, _ in a }
+        let tail = wanted.filter { $0.key > cut }
         let parts = StreamResults(count: batch)
         shareOut(batch, parts: streams) { _, images in
             for n in images {
                 do {
                     let image = Tensor(shape: [1] + dims, data: Array(input.data[(n * imageSize)..<((n + 1) * imageSize)]))
-                    parts.set(n, try self.execute(image, wanted: wanted, threads: 1))
+                    parts.set(n, try self.execute(image, wanted: head, threads: 1, through: cut))
                 } catch {
                     parts.fail(error)
                 }
@@ -278,22 +292,29 @@ public final class Engine: @unchecked Sendable {
         }
         if let error = parts.error { throw error }
         var joined: [String: Tensor] = [:]
-        for name in wanted.values {
+        for name in head.values {
             let pieces = parts.results.map { $0![name]! }
             joined[name] = Tensor(shape: [batch] + Array(pieces[0].shape.dropFirst()), data: pieces.flatMap(\.data))
         }
-        return joined
+        guard !tail.isEmpty else { return joined.filter { $0.key != "\u{0}cut" } }
+        let rest = try execute(joined[cutName]!, wanted: tail, threads: threads, after: cut)
+        if wanted[cut] == nil { joined[cutName] = nil }
+        return joined.merging(rest) { a, _ in a }
     }
 
     /// Set ZOO_PROFILE=1 to print each layer's time to standard error (for finding hot spots).
     static let profiling = ProcessInfo.processInfo.environment["ZOO_PROFILE"] == "1"
 
     /// Runs the batch layer by layer on `threads` threads (the engine's, or 1 in an image stream).
-    private func execute(_ input: Tensor, wanted: [Int: String], threads: Int) throws -> [String: Tensor] {
+    /// With `after`, `input` is that step's output and only the steps after it run (they read
+    /// nothing before it: `streamCut`); with `through`, the steps after that one do not run.
+    private func execute(_ input: Tensor, wanted: [Int: String], threads: Int, after start: Int? = nil,
+                         through end: Int? = nil) throws -> [String: Tensor] {
         let batch = input.batch
         let inputBuffer = pool.take(count: input.data.count)
         input.data.withUnsafeBufferPointer { inputBuffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var values = [Buffer?](repeating: nil, count: steps.count)
+        if let start { values[start] = inputBuffer }
         var results: [String: Tensor] = [:]
         // Per-run decisions: fold a BN only when the raw convolution is not requested; fuse a ReLU
         // only when what it reads is not requested and nothing else reads it.
@@ -322,7 +343,14 @@ public final class Engine: @unchecked Sendable {
         var addAliases: [Int: Int] = [:]                         // fused add → the side it passes on
         var extraConsumers = [[Int]](repeating: [], count: steps.count)
         var pending = steps.map(\.inputs.count)
-        if !Engine.unfusedAdds {
+        if let start {
+            // Steps up to `start` are done (never run); `start`'s output is the input.
+            for j in 0...start { pending[j] = -1 }
+            for j in (start + 1)..<steps.count { pending[j] -= steps[j].inputs.filter { $0 == start }.count }
+        }
+        // Steps past `end` never become ready.
+        if let end { for j in (end + 1)..<steps.count { pending[j] = Int.max / 2 } }
+        if !Engine.unfusedAdds && start == nil {
             for (i, step) in steps.enumerated() {
                 guard case .add = step.operation, step.inputs.count == 2, step.inputs[0] != step.inputs[1] else { continue }
                 for (side, other) in [(step.inputs[0], step.inputs[1]), (step.inputs[1], step.inputs[0])] {

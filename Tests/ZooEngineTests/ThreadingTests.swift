@@ -8,9 +8,8 @@ import ZooCore
 struct ThreadingTests {
     /// Convolutions of every shape the sharing rules tell apart, a residual add with a fused ReLU,
     /// clipped pooling windows, and a fully-connected layer wide enough to be split.
-    /// `wide: false` leaves out fc1, so that the convolutions hold most of the weights (batches then
-    /// run as image streams).
-    static func network(wide: Bool = true) throws -> Network {
+    /// `dense: false` stops at the average pooling (no fully-connected tail).
+    static func network(dense: Bool = true) throws -> Network {
         var b = NetworkBuilder("threads", input: [8, 12, 12])
         b.conv("c3x3", filters: 16, kernel: 3, padding: 1)               // rows at batch 1
         b.relu("r1")
@@ -28,12 +27,12 @@ struct ThreadingTests {
         b.conv("grouped", filters: 32, kernel: 3, padding: 1, groups: 2) // per group
         b.maxPool("maxpool", kernel: 3, stride: 2, padding: 1, rounding: .ceil)
         b.avgPool("avgpool", kernel: 3, stride: 1, padding: 1)
-        b.flatten("flat")
-        if wide {
+        if dense {
+            b.flatten("flat")
             b.dense("fc1", units: 300)
             b.relu("r4")
+            b.dense("fc2", units: 10)
         }
-        b.dense("fc2", units: 10)
         return try b.build()
     }
 
@@ -47,8 +46,8 @@ struct ThreadingTests {
             let names = ["r1", "join", "c1x1", "r2", "r3", "grouped", "maxpool", "avgpool", "fc2"]
             let expected = try reference.run(x, outputs: names)
             for threads in [2, 3] {
-                let engine = try Engine(model: model, threads: threads)
-                #expect(!engine.streamsImages(batch: batch), "fc1 holds most of the weights: layer by layer")
+                // Layer by layer (image streams are tested below).
+                let engine = try Engine(model: model, threads: threads, imageStreams: false)
                 for step in engine.steps {
                     if case .convolution(let raw, _, _) = step.operation { modes.insert("\(raw.sharing(batch: batch, threads: threads))") }
                 }
@@ -65,16 +64,19 @@ struct ThreadingTests {
             }
         }
         #expect(modes.isSuperset(of: ["images", "rows", "filters"]), "modes exercised: \(modes)")
-        let engine = try Engine(model: model, threads: 2)
+        let engine = try Engine(model: model, threads: 2, imageStreams: false)
         let branches = ["left", "right"].map { name in engine.layerNames.firstIndex(of: name)! }
         #expect(engine.sideBySide(branches, threads: 2)?.count == 2, "the two branches share a round")
     }
 
-    /// A batch as image streams (each thread its share of the images, one at a time) against the
-    /// same batch layer by layer, on one to three threads, with several layers requested.
-    @Test func imageStreamsGiveTheLayerByLayerNumbers() throws {
-        let model = try Model.randomlyInitialised(Self.network(wide: false), seed: 6)
-        let names = ["r1", "join", "down", "r3", "maxpool", "fc2"]
+    /// A batch as image streams (each thread its share of the images, one at a time, up to the
+    /// fully-connected tail, which runs on the joined batch) against the same batch layer by layer,
+    /// on one to three threads, with layers requested before, at and after the cut, or none.
+    @Test(arguments: [true, false])
+    func imageStreamsGiveTheLayerByLayerNumbers(dense: Bool) throws {
+        let model = try Model.randomlyInitialised(Self.network(dense: dense), seed: 6)
+        let output = dense ? "fc2" : "avgpool"
+        let requests = dense ? [["r1", "join", "down", "r3", "maxpool", "fc2"], ["flat"], ["r4", "maxpool"], []] : [["r1", "r3", "avgpool"], []]
         for batch in [1, 3, 4, 5] {
             var rng = RandomSource(seed: UInt64(10 + batch))
             let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { _ in Float(rng.uniform() * 2 - 1) })
@@ -83,14 +85,17 @@ struct ThreadingTests {
                 let layered = try Engine(model: model, threads: threads, imageStreams: false)
                 #expect(streams.streamsImages(batch: batch) == (batch > 1))
                 #expect(!layered.streamsImages(batch: batch))
-                let expected = try layered.run(x, outputs: names), got = try streams.run(x, outputs: names)
-                for name in names {
-                    #expect(got[name]!.shape == expected[name]!.shape)
-                    let e = expected[name]!.data, g = got[name]!.data
-                    let worst = zip(e, g).map { abs($0 - $1) }.max()!
-                    #expect(worst <= 1e-5 * max(1, e.map(abs).max()!), "\(name), batch \(batch), \(threads) threads: off by \(worst)")
+                #expect(streams.streamCut.map { streams.layerNames[$0] } == (dense ? "flat" : nil))
+                for names in requests {
+                    let expected = try layered.run(x, outputs: names), got = try streams.run(x, outputs: names)
+                    #expect(Set(got.keys) == Set(names.isEmpty ? [output] : names))
+                    for name in expected.keys {
+                        #expect(got[name]?.shape == expected[name]!.shape)
+                        let e = expected[name]!.data, g = got[name]?.data ?? []
+                        let worst = zip(e, g).map { abs($0 - $1) }.max() ?? .infinity
+                        #expect(worst <= 1e-5 * max(1, e.map(abs).max()!), "\(name) of \(names), batch \(batch), \(threads) threads: off by \(worst)")
+                    }
                 }
-                #expect(try streams.run(x)["fc2"]! == got["fc2"]!, "the network's output alone")
             }
         }
         // Training keeps the whole batch together (its batch statistics).
