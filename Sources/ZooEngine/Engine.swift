@@ -436,7 +436,7 @@ public final class Engine: @unchecked Sendable {
             }
             if let groups {
                 let failure = FirstError()
-                DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+                shareOut(groups.count, parts: groups.count) { g, _ in
                     for i in groups[g] {
                         do { try work(i, 1, [workspaces[g]]) } catch { failure.record(error) }
                     }

@@ -72,4 +72,11 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
 /// Only when `zoo_gemm_available()`.
 void zoo_channel_means(const float *x, int channels, int area, float *y);
 
+/// A spin-wait hint (x86 `pause`), for threads waiting for work.
+static inline void zoo_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #endif
