@@ -59,10 +59,19 @@ AVX512 INLINE __mmask16 lanes(int count) {
 
 // B's columns jr ..< jr + nr for kc rows, as nv vectors per row (zero past nr). Row kk is at
 // b + kk·ldb, or at b + offsets[kk] where `offsets` is given (a direct convolution's taps).
-AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, const int *offsets, float *out) {
+AVX512 static void pack_b(int kc, int nr, int nv, const float *b, long ldb, const int *offsets, float *out, long ahead) {
     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16), m2 = lanes(nr - 32);
     for (int kk = 0; kk < kc; kk++) {
         const float *s = offsets ? b + offsets[kk] : b + kk * ldb;
+        if (ahead) {
+            // The same rows `ahead` floats on (the next tile, or the next chunk in panel order) on
+            // their way to L2 while this tile is multiplied: B's rows are hundreds of streams, more
+            // than the hardware prefetchers follow (ResNet-50 0.91–0.99×, AlexNet 0.95×, GoogLeNet
+            // 0.95–0.99×, VGG-16 1.00× the time, interleaved pairs).
+            _mm_prefetch((const char *)(s + ahead), _MM_HINT_T1);
+            _mm_prefetch((const char *)(s + ahead + 16), _MM_HINT_T1);
+            _mm_prefetch((const char *)(s + ahead + 32), _MM_HINT_T1);
+        }
         _mm512_store_ps(out, _mm512_maskz_loadu_ps(m0, s));
         if (nv > 1) _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(m1, s + 16));
         if (nv > 2) _mm512_store_ps(out + 32, _mm512_maskz_loadu_ps(m2, s + 32));
@@ -239,7 +248,7 @@ AVX512 static int gemm_panels(const float *a0, int m, int k, int first, int coun
                 int nv = (tn[t] + 15) / 16;
                 bo[t] = at;
                 const float *bs = g->b + to[t];
-                pack_b(kc, tn[t], nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, chunk_b + at);
+                pack_b(kc, tn[t], nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, chunk_b + at, cols);
                 at += (size_t)kc * 16 * nv;
             }
             for (int ip = p0; ip < p1; ip++) {
@@ -295,7 +304,7 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
                 int nv = (nr + 15) / 16;
                 int j = g->begin + off;
                 const float *bs = g->b + (size_t)seg * g->bstride + j;
-                pack_b(kc, nr, nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, packed_b);
+                pack_b(kc, nr, nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, packed_b, NR);
                 size_t at = (size_t)seg * g->cstride + (mapped ? 0 : j);
                 for (int ip = p0; ip < p1; ip++) {
                     int mr = end - ip * MR < MR ? end - ip * MR : MR;
