@@ -70,7 +70,8 @@ struct Destination: @unchecked Sendable {
 
 /// Convolution by im2col + GEMM (Zoo's where the filters are packed, else OpenBLAS's SGEMM), one
 /// GEMM per (image, group) or per few images; a 1×1, stride-1, unpadded convolution multiplies the
-/// input directly, without im2col; Winograd F(2×2, 3×3) where prepared.
+/// input directly, without im2col; with Zoo's GEMM, the direct form (`DirectConvolution`) where it
+/// applies; Winograd F(2×2, 3×3) where prepared.
 struct ConvolutionKernel: @unchecked Sendable {
     let inChannels: Int, height: Int, width: Int
     let filters: Int, groups: Int
@@ -112,8 +113,8 @@ struct ConvolutionKernel: @unchecked Sendable {
         return w
     }
 
-    /// "winograd", "im2col" or "gemm" (1×1: the input is the GEMM's B), with "+zoo" where the
-    /// GEMM is Zoo's own: how `run` convolves.
+    /// "winograd", "direct" (no im2col), "im2col" or "gemm" (1×1: the input is the GEMM's B),
+    /// with "+zoo" where the GEMM is Zoo's own: how `run` convolves.
     var method: String {
         winograd != nil ? "winograd" : (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
     }

@@ -279,18 +279,18 @@ public final class Engine: @unchecked Sendable {
         let cutName = wanted[cut] ?? "\u{0}cut"
         let head = wanted.filter { $0.key < cut }.merging([cut: cutName]) { a, _ in a }
         let tail = wanted.filter { $0.key > cut }
-        let parts = StreamResults(count: batch)
+        let parts = StreamResults(count: batch), failure = FirstError()
         shareOut(batch, parts: streams) { _, images in
             for n in images {
                 do {
                     let image = Tensor(shape: [1] + dims, data: Array(input.data[(n * imageSize)..<((n + 1) * imageSize)]))
                     parts.set(n, try self.execute(image, wanted: head, threads: 1, through: cut))
                 } catch {
-                    parts.fail(error)
+                    failure.record(error)
                 }
             }
         }
-        if let error = parts.error { throw error }
+        if let error = failure.error { throw error }
         var joined: [String: Tensor] = [:]
         for name in head.values {
             let pieces = parts.results.map { $0![name]! }
@@ -669,14 +669,12 @@ final class BufferPool: @unchecked Sendable {
     deinit { for b in free { b.pointer.deallocate() } }
 }
 
-/// Each image's outputs from the image streams (`Engine.streamsImages`), and the first error.
+/// Each image's outputs from the image streams (`Engine.streamsImages`).
 final class StreamResults: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var results: [[String: Tensor]?]
-    private(set) var error: Error?
     init(count: Int) { results = Array(repeating: nil, count: count) }
     func set(_ n: Int, _ r: [String: Tensor]) { lock.lock(); results[n] = r; lock.unlock() }
-    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
 
 /// The first error thrown on any of several threads.
