@@ -24,6 +24,7 @@ struct GEMMTests {
     @Test(arguments: [
         (1, 1, 1), (7, 15, 5), (8, 16, 256), (9, 17, 257), (17, 47, 300), (13, 48, 64), (64, 49, 600), (20, 100, 27), (33, 97, 513), (5, 3, 0),
         (20, 1100, 64), (70, 1500, 200),  // panel order: K ≤ 256, ≥ 1024 columns, chunks of 384
+        (1500, 60, 300),  // many rows: C in column chunks of 48 and 12
     ])
     func matchesProductsInDouble(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
