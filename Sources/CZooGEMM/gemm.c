@@ -199,6 +199,21 @@ typedef struct {
     int relu, wq, ow;
 } gemm_layout;
 
+// The tile of B and C starting at global column jr (< limit): at most 48 columns, none past
+// `limit` or its segment's end; its column j within the segment, and where its B and C start
+// (C's column offset left to the column map where there is one).
+typedef struct { int nr, nv, j; size_t b, c; } gemm_tile;
+
+static gemm_tile tile_at(const gemm_layout *g, long jr, long limit) {
+    int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
+    int nr = limit - jr < NR ? (int)(limit - jr) : NR;
+    if (g->width - off < nr) nr = g->width - off;
+    gemm_tile t = {nr, (nr + 15) / 16, g->begin + off, 0, 0};
+    t.b = (size_t)seg * g->bstride + t.j;
+    t.c = (size_t)seg * g->cstride + (g->wq > 0 ? 0 : t.j);
+    return t;
+}
+
 static _Thread_local float *chunk_b;
 static _Thread_local size_t chunk_b_count;
 
@@ -209,8 +224,7 @@ static _Thread_local size_t chunk_b_count;
 // 0.96 ms this way; layers with several K blocks or few columns were no faster). Returns 0 where
 // the chunk buffer could not be allocated (the caller then takes the usual order).
 enum { PANEL_NC = 384, MAX_TILES = 24 };
-AVX512 static int gemm_panels(const float *a0, int m, int k, int first, int count, const gemm_layout *g) {
-    int panels = (m + MR - 1) / MR;
+AVX512 static int gemm_panels(const float *a, int k, int first, int count, const gemm_layout *g) {
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     long n = (long)g->segments * g->width;
     size_t need = (size_t)KC * (PANEL_NC + 16 * MAX_TILES);
@@ -220,49 +234,34 @@ AVX512 static int gemm_panels(const float *a0, int m, int k, int first, int coun
         chunk_b_count = chunk_b ? need : 0;
         if (!chunk_b) return 0;
     }
-    int tj[MAX_TILES], tn[MAX_TILES];
-    size_t to[MAX_TILES], tat[MAX_TILES];
+    const tile_fn *tiles = g->wq > 0 ? mapped_tiles : packed_tiles;
+    gemm_tile tile[MAX_TILES];
+    size_t packed[MAX_TILES];
     for (long jc = 0; jc < n;) {
-        // Tiles of this chunk, none across a segment's end.
+        // This chunk's tiles, packed one after the other (K ≤ KC: one K block).
         int nt = 0, cols = 0;
         long jr = jc;
         while (jr < n && nt < MAX_TILES && cols < PANEL_NC) {
-            int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
-            int nr = n - jr < NR ? (int)(n - jr) : NR;
-            if (g->width - off < nr) nr = g->width - off;
-            tj[nt] = g->begin + off;
-            tn[nt] = nr;
-            tat[nt] = (size_t)seg * g->cstride + (g->wq > 0 ? 0 : tj[nt]);
-            to[nt] = (size_t)seg * g->bstride + tj[nt];
+            tile[nt] = tile_at(g, jr, n);
+            cols += tile[nt].nr;
+            jr += tile[nt].nr;
             nt++;
-            cols += nr;
-            jr += nr;
         }
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC;
-            int last = pc + kc >= k;
-            const float *block = a0 + (size_t)panels * MR * pc;
-            size_t at = 0;
-            size_t bo[MAX_TILES];
+        size_t at = 0;
+        for (int t = 0; t < nt; t++) {
+            packed[t] = at;
+            const float *bs = g->b + tile[t].b;
+            pack_b(k, tile[t].nr, tile[t].nv, bs, g->ldb, g->offsets, chunk_b + at, cols);
+            at += (size_t)k * 16 * tile[t].nv;
+        }
+        for (int ip = p0; ip < p1; ip++) {
+            int mr = end - ip * MR < MR ? end - ip * MR : MR;
+            const float *tb = g->bias ? g->bias + ip * MR : 0;
             for (int t = 0; t < nt; t++) {
-                int nv = (tn[t] + 15) / 16;
-                bo[t] = at;
-                const float *bs = g->b + to[t];
-                pack_b(kc, tn[t], nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, chunk_b + at, cols);
-                at += (size_t)kc * 16 * nv;
-            }
-            for (int ip = p0; ip < p1; ip++) {
-                int mr = end - ip * MR < MR ? end - ip * MR : MR;
-                const float *a = block + (size_t)ip * MR * kc;
-                const float *tb = last && g->bias ? g->bias + ip * MR : 0;
-                int r = last && g->relu;
-                for (int t = 0; t < nt; t++) {
-                    size_t row = tat[t] + (size_t)ip * MR * g->ldc;
-                    const float *ta = last && g->addend ? g->addend + row : 0;
-                    column_map map = {g->wq, g->ow, tj[t], 0, 0};
-                    const tile_fn *tiles = g->wq > 0 ? mapped_tiles : packed_tiles;
-                    tiles[(tn[t] + 15) / 16](kc, a, 0, chunk_b + bo[t], g->c + row, g->ldc, mr, tn[t], pc > 0, tb, ta, r, &map);
-                }
+                size_t row = tile[t].c + (size_t)ip * MR * g->ldc;
+                column_map map = {g->wq, g->ow, tile[t].j, 0, 0};
+                tiles[tile[t].nv](k, a + (size_t)ip * MR * k, 0, chunk_b + packed[t], g->c + row, g->ldc, mr, tile[t].nr, 0, tb,
+                                  g->addend ? g->addend + row : 0, g->relu, &map);
             }
         }
         jc = jr;
@@ -279,7 +278,7 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
         const char *v = getenv("ZOO_PANELS");
         atomic_store(&panel_order, !(v && v[0] == '0'));
     }
-    if (atomic_load(&panel_order) && !lda && k <= KC && (long)g->segments * g->width >= 1024 && gemm_panels(a0, m, k, first, count, g)) return;
+    if (atomic_load(&panel_order) && !lda && k <= KC && (long)g->segments * g->width >= 1024 && gemm_panels(a0, k, first, count, g)) return;
     const tile_fn *tiles = lda ? rows_tiles : g->wq > 0 ? mapped_tiles : packed_tiles;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
@@ -298,14 +297,11 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
             const float *block = lda ? a0 + pc : a0 + (size_t)panels * MR * pc;
             // Tiles of up to 48 columns, none across a segment's end.
             for (long jr = jc; jr < je;) {
-                int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
-                int nr = je - jr < NR ? (int)(je - jr) : NR;
-                if (g->width - off < nr) nr = g->width - off;
-                int nv = (nr + 15) / 16;
-                int j = g->begin + off;
-                const float *bs = g->b + (size_t)seg * g->bstride + j;
+                gemm_tile tile = tile_at(g, jr, je);
+                int nr = tile.nr, nv = tile.nv;
+                const float *bs = g->b + tile.b;
                 pack_b(kc, nr, nv, g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, packed_b, NR);
-                size_t at = (size_t)seg * g->cstride + (mapped ? 0 : j);
+                size_t at = tile.c;
                 for (int ip = p0; ip < p1; ip++) {
                     int mr = end - ip * MR < MR ? end - ip * MR : MR;
                     const float *a = block + (size_t)ip * MR * (lda ? lda : kc);
@@ -315,7 +311,7 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
                         packed_tiles[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0);
                         continue;
                     }
-                    column_map map = {g->wq, g->ow, j, mapped && pc > 0 ? sums : 0, nc};
+                    column_map map = {g->wq, g->ow, tile.j, mapped && pc > 0 ? sums : 0, nc};
                     const float *tb = last && g->bias ? g->bias + ip * MR : 0;
                     const float *ta = last && g->addend ? g->addend + row : 0;
                     int r = last && g->relu;
