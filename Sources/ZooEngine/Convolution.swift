@@ -409,11 +409,10 @@ struct ConvolutionKernel: @unchecked Sendable {
         let fg = filters / groups, k = columnRows
         let share = share ?? 0..<fg
         if let packed {
-            let call = { (shift: UnsafePointer<Float>?) in
+            withBias(group: g) { shift in
                 packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c.output, ldc: ldc, bias: shift,
                                 addend: c.addend, relu: self.relu)
             }
-            if let bias { bias.withUnsafeBufferPointer { call($0.baseAddress! + g * fg) } } else { call(nil) }
             return
         }
         precondition(segment == nil || segment == n, "segments need Zoo's GEMM")
@@ -438,13 +437,18 @@ struct ConvolutionKernel: @unchecked Sendable {
         let target = output + g * fg * spatial
         let begin = rows.lowerBound * d.wq, end = (rows.upperBound - 1) * d.wq + outWidth
         d.offsets.withUnsafeBufferPointer { offsets in
-            let call = { (shift: UnsafePointer<Float>?) in
+            withBias(group: g) { shift in
                 zoo_conv_direct(packed.pointer + g * packed.stride, Int32(fg), Int32(self.columnRows), Int32(share.lowerBound), Int32(share.count),
                                 q, offsets.baseAddress!, d.imageSize, Int32(images), Int32(begin), Int32(end), Int32(d.wq), Int32(self.outWidth),
                                 target.output, spatial, self.filters * spatial, shift, target.addend, self.relu ? 1 : 0)
             }
-            if let bias { bias.withUnsafeBufferPointer { call($0.baseAddress! + g * fg) } } else { call(nil) }
         }
+    }
+
+    /// `body` with group g's biases (nil without a bias), for Zoo's GEMM to add as it stores C.
+    private func withBias(group g: Int, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard let bias else { return body(nil) }
+        bias.withUnsafeBufferPointer { body($0.baseAddress! + g * (filters / groups)) }
     }
 
     /// target = source + filter f's bias (+ the addend), through the ReLU when fused (`target`
