@@ -497,3 +497,59 @@ AVX512 static void channel_means(const float *x, int channels, int area, float *
 }
 
 void zoo_channel_means(const float *x, int channels, int area, float *y) { channel_means(x, channels, area, y); }
+
+// Fully-connected layers at small batches: y[j][i] = bias[i] + W[i]·x[j], as dot products with
+// the vectors along k. W's row i and sample j's inputs are both contiguous, so no transposes and
+// no packing: an FMA does 16 of the products (the broadcast tiles above, with B's few columns
+// along the vector, did n), and W, read once from memory, is the only stream of any size.
+// R rows of W × NJ samples, R·NJ accumulators, each reduced to one value at the end.
+AVX512 INLINE void dots_tile(int r, int nj, int k, const float *w, long ldw, int rows, const float *x, long ldx, float *y,
+                             long ldy, const float *bias) {
+    __m512 s[8][8];
+    const float *wr[8], *xj[8];
+    for (int i = 0; i < r; i++) wr[i] = w + (i < rows ? i : rows - 1) * ldw;
+    for (int j = 0; j < nj; j++) xj[j] = x + j * ldx;
+    for (int i = 0; i < r; i++) for (int j = 0; j < nj; j++) s[i][j] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k; kk += 16) {
+        __mmask16 m = lanes(k - kk);
+        __m512 a[8];
+        for (int i = 0; i < r; i++) {
+            // W's rows ahead on their way from memory: R streams, each read once.
+            _mm_prefetch((const char *)(wr[i] + kk + 128), _MM_HINT_T0);
+            a[i] = _mm512_maskz_loadu_ps(m, wr[i] + kk);
+        }
+        for (int j = 0; j < nj; j++) {
+            __m512 b = _mm512_maskz_loadu_ps(m, xj[j] + kk);
+            for (int i = 0; i < r; i++) s[i][j] = _mm512_fmadd_ps(a[i], b, s[i][j]);
+        }
+    }
+    for (int i = 0; i < r && i < rows; i++)
+        for (int j = 0; j < nj; j++) y[j * ldy + i] = _mm512_reduce_add_ps(s[i][j]) + (bias ? bias[i] : 0.0f);
+}
+
+#define DOTS(R, NJ) \
+    AVX512 static void dots_##R##_##NJ(int k, const float *w, long ldw, int rows, const float *x, long ldx, float *y, long ldy, \
+                                       const float *bias) { \
+        dots_tile(R, NJ, k, w, ldw, rows, x, ldx, y, ldy, bias); \
+    }
+DOTS(6, 1) DOTS(6, 2) DOTS(6, 3) DOTS(4, 4) DOTS(4, 5) DOTS(4, 6) DOTS(3, 7) DOTS(3, 8)
+typedef void (*dots_fn)(int, const float *, long, int, const float *, long, float *, long, const float *);
+static const dots_fn dots_tiles[9] = {0, dots_6_1, dots_6_2, dots_6_3, dots_4_4, dots_4_5, dots_4_6, dots_3_7, dots_3_8};
+static const int dots_rows[9] = {0, 6, 6, 6, 4, 4, 4, 3, 3};
+
+void zoo_dense_dots(const float *w, long ldw, int k, int first, int count, const float *x, long ldx, int n, float *y, long ldy,
+                    const float *bias) {
+    if (count <= 0 || n <= 0) return;
+    // Samples in groups of up to 8; a group's rows of W are still in L2 for the next group.
+    int groups = (n + 7) / 8;
+    int nj = (n + groups - 1) / groups;
+    int r = dots_rows[nj];
+    for (int i = first; i < first + count; i += r) {
+        int rows = first + count - i < r ? first + count - i : r;
+        for (int j = 0; j < n; j += nj) {
+            int cols = n - j < nj ? n - j : nj;
+            dots_tiles[cols](k, w + (size_t)i * ldw, ldw, rows, x + (size_t)j * ldx, ldx, y + (size_t)j * ldy + i, ldy,
+                             bias ? bias + i : 0);
+        }
+    }
+}

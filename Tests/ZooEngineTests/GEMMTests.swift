@@ -1,4 +1,5 @@
 import Testing
+import CZooGEMM
 import ZooCore
 @testable import ZooEngine
 
@@ -126,8 +127,9 @@ struct GEMMTests {
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
     }
 
-    /// Fully-connected layers at batch > 1 through Zoo's GEMM (W read in place) against OpenBLAS.
-    @Test(arguments: [(37, 13, 2), (300, 70, 5), (1000, 2100, 16), (64, 3000, 17)])
+    /// Fully-connected layers at batch > 1 through Zoo's kernels (dot products up to 16 samples, the
+    /// GEMM with W read in place beyond) against OpenBLAS.
+    @Test(arguments: [(37, 13, 2), (300, 70, 5), (50, 33, 8), (1000, 2100, 16), (64, 3000, 17)])
     func denseMatchesOpenBLAS(shape: (Int, Int, Int)) {
         let (outputs, inputs, batch) = shape
         var rng = RandomSource(seed: UInt64(outputs + inputs + batch))
@@ -148,6 +150,43 @@ struct GEMMTests {
                 let scale = expected.map(abs).max()!
                 let worst = zip(expected, got).map { abs($0 - $1) }.max()!
                 #expect(worst <= 1e-5 * scale, "\(shape), \(threads) threads, bias \(bias != nil): off by \(worst)")
+            }
+        }
+    }
+
+    /// The dot-product kernel for fully-connected layers at small batches, against sums in Double:
+    /// every group width (1–8 samples, and 9–16 in two groups), row counts that leave a partial
+    /// group of rows, a first row past 0, k with and without a tail of fewer than 16.
+    @Test func denseDotsAgainstDoubleSums() throws {
+        try #require(PackedMatrices.available)
+        var rng = RandomSource(seed: 7)
+        for (rows, k) in [(23, 45), (8, 16), (13, 100)] {
+            let w = (0..<(rows * k)).map { _ in Float(rng.normal()) }, bias = (0..<rows).map { _ in Float(rng.normal()) }
+            for n in 1...16 {
+                let x = (0..<(n * k)).map { _ in Float(rng.normal()) }
+                for (first, count) in [(0, rows), (3, rows - 5)] {
+                    for useBias in [false, true] {
+                        var y = [Float](repeating: .nan, count: n * rows)
+                        y.withUnsafeMutableBufferPointer { yp in
+                            bias.withUnsafeBufferPointer { bp in
+                                zoo_dense_dots(w, k, Int32(k), Int32(first), Int32(count), x, k, Int32(n), yp.baseAddress!, rows,
+                                               useBias ? bp.baseAddress! : nil)
+                            }
+                        }
+                        for j in 0..<n {
+                            for i in 0..<rows {
+                                let got = y[j * rows + i]
+                                guard (first..<(first + count)).contains(i) else {
+                                    #expect(got.isNaN, "row \(i) outside the share was written (n \(n))")
+                                    continue
+                                }
+                                var sum = useBias ? Double(bias[i]) : 0
+                                for t in 0..<k { sum += Double(w[i * k + t]) * Double(x[j * k + t]) }
+                                #expect(abs(Double(got) - sum) <= 1e-5 * max(1, abs(sum)), "rows \(rows) k \(k) n \(n) row \(i) sample \(j): \(got) vs \(sum)")
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -48,6 +48,12 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
                      long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
                      const float *bias, const float *addend, int relu);
 
+/// A fully-connected layer at a small batch: y[j·ldy + i] = bias[i] + Σₖ w[i·ldw + k]·x[j·ldx + k]
+/// for rows first ..< first + count of W and samples j < n (bias NULL for none): dot products
+/// with W and the samples read in place. Only when `zoo_gemm_available()`.
+void zoo_dense_dots(const float *w, long ldw, int k, int first, int count, const float *x, long ldx, int n, float *y, long ldy,
+                    const float *bias);
+
 /// Winograd F(2×2, 3×3) input transform for `groups` × 16 neighbouring tiles of one tile row of one
 /// channel: `line` is the input row y0 at column x0 = 2·tx − padLeft (row stride `width`), with the
 /// 4 × (32·groups + 2) block inside the input; V[ξ] of the tiles goes to out + ξ·stride (16 floats
