@@ -30,14 +30,16 @@ struct WinogradKernel: @unchecked Sendable {
     var tilesAcross: Int { (outWidth + 1) / 2 }
     var tileRows: Int { (outHeight + 1) / 2 }
 
-    /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 channels and
+    /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 64 channels and 16
     /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
-    /// ResNet-50 and GoogLeNet), and U at most 1M values (4 MiB: it is kept beside the kernel;
+    /// ResNet-50 and GoogLeNet; with 16–48 channels, GoogLeNet's third branches, the transforms
+    /// cost more than the products they save: 1.03 ms for the nine against 0.84 direct), and U at
+    /// most 1M values (4 MiB: it is kept beside the kernel;
     /// VGG-16's 512-channel layers would add 126 MiB, past its memory budget).
     static func applies(to k: ConvolutionKernel) -> Bool {
         guard !ConvolutionKernel.im2colOnly else { return false }
         return k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1
-            && k.inChannels >= 16 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 20
+            && k.inChannels >= 64 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 20
     }
 
     init(_ k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) {
