@@ -98,10 +98,12 @@ struct ConvolutionKernel: @unchecked Sendable {
 
     /// Prepares the form that runs at inference (after the weights are final: a folded batch norm
     /// changes them): Winograd where `WinogradKernel.applies`, else the filters packed for Zoo's
-    /// GEMM where it runs. The packed copy replaces `weights` (which only training reads), so that
-    /// the filters are not held twice. `zooGEMM: false` keeps OpenBLAS (tests compare the two).
+    /// GEMM where it runs. Winograd's U or the packed copy replaces `weights` (which only training
+    /// reads), so that the filters are not held twice. `zooGEMM: false` keeps OpenBLAS (tests
+    /// compare the two).
     mutating func prepare(zooGEMM: Bool = PackedMatrices.enabled) {
         winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self, zooGEMM: zooGEMM) : nil
+        if winograd != nil { weights = [] }
         if winograd == nil && zooGEMM {
             packed = PackedMatrices(weights, count: groups, rows: filters / groups, depth: columnRows)
             weights = []

@@ -148,9 +148,9 @@ public final class Engine: @unchecked Sendable {
                     if folded != nil { folded!.prepare() } else { prepared.prepare() }
                 }
                 op = .convolution(raw: prepared, folded: folded, foldedInto: into)
-                // The packed filters replace the model's (the raw form keeps them where there is a
-                // folded one).
-                if prepared.packed != nil { parameters[info.name] = nil }
+                // The packed filters or Winograd's U replace the model's (the raw form keeps them
+                // where there is a folded one).
+                if prepared.packed != nil || prepared.winograd != nil { parameters[info.name] = nil }
             case .pooling(let pool): op = .pool(pool)
             case .subsampling(let s): op = .subsample(s, coefficient: p["coefficient"]!.data, bias: p["bias"]!.data)
             case .globalAveragePooling: op = .globalAverage

@@ -130,11 +130,15 @@ struct ThreadingTests {
             let inCount = input.reduce(1, *)
             for threads in [1, 2, 3] {
                 let engine = try Engine(model: model, threads: threads)
-                guard case .convolution(var fast, _, _) = engine.steps[0].operation else { Issue.record("no convolution"); return }
+                guard case .convolution(var fast, _, _) = engine.steps[0].operation, case .convolution(let c) = engine.steps[0].info.layer.kind
+                else { Issue.record("no convolution"); return }
                 #expect(fast.method == "winograd")
+                #expect(fast.weights.isEmpty, "U replaces the filters")
                 fast.relu = relu
-                var plain = fast
-                plain.winograd = nil
+                // The same layer unprepared: im2col with the model's filters.
+                let p = model.parameters[engine.steps[0].info.name]!
+                var plain = ConvolutionKernel(c, info: engine.steps[0].info, kernel: p["kernel"]!, bias: p["bias"])
+                plain.relu = relu
                 for batch in [1, 2, 3] {
                     modes.insert("\(fast.sharing(batch: batch, threads: threads))")
                     var rng = RandomSource(seed: UInt64(10 * threads + batch))
