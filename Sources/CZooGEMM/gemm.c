@@ -8,9 +8,10 @@
 // goes (memory's latency hidden behind its FMAs; a separate packing pass waited for it: 0.82–0.93×
 // the time on 64-row layers, 0.96× over a set of the networks' shapes), the other panels read
 // the copy.
-// Narrower tiles (16 or 32 columns) at the right edge, so that a 7 × 7 map's 49 columns cost
-// 64, not 96. Measured against a 32 rows × 12 columns tiling (vectors along A's rows) for such
-// maps: no faster, so there is one tiling.
+// Narrower tiles (16 or 32 columns) at the right edge; a 7 × 7 map's 49 columns are one tile of
+// three vectors and a column whose 8 rows' products are one 8-float FMA (25 FMAs per k where 48
+// + 1 columns took 32: 0.73× the time on ResNet-50's conv5_x 1×1 layers in the network). Measured
+// against a 32 rows × 12 columns tiling (vectors along A's rows) for such maps: no faster.
 #include "zoo_gemm.h"
 
 #include <immintrin.h>
@@ -128,7 +129,12 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     // In place: row i of the tile (the last real row again for rows past mr, never stored).
     const float *r[MR];
     for (int i = 0; i < MR; i++) r[i] = a + (i < mr ? i : mr - 1) * lda;
+    // nv = 4: three vectors and one more column (a 7 × 7 map's 49), the 49th column's products
+    // for the 8 rows as one 8-float vector (A's packed values times B's column), not a fourth
+    // 16-lane vector for one column: 25 FMAs per k instead of 24 + 8.
+    int full = nv > 3 ? 3 : nv, extra = nv > 3;
     __m512 s[MR][3];
+    __m256 sx = _mm256_setzero_ps();
     for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) s[i][j] = _mm512_setzero_ps();
     for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++) _mm_prefetch((const char *)(c + i * ldc + 16 * j), _MM_HINT_T0);
     for (int kk = 0; kk < kc; kk++) {
@@ -140,25 +146,27 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
             const float *src = from->offsets ? from->src + from->offsets[kk] : from->src + kk * from->ldb;
             if (from->ahead) {
                 _mm_prefetch((const char *)(src + from->ahead), _MM_HINT_T1);
-                if (nv > 1) _mm_prefetch((const char *)(src + from->ahead + 16), _MM_HINT_T1);
-                if (nv > 2) _mm_prefetch((const char *)(src + from->ahead + 32), _MM_HINT_T1);
+                if (full > 1) _mm_prefetch((const char *)(src + from->ahead + 16), _MM_HINT_T1);
+                if (full > 2) _mm_prefetch((const char *)(src + from->ahead + 32), _MM_HINT_T1);
             }
             b0 = _mm512_maskz_loadu_ps(lanes(nr), src);
-            b1 = nv > 1 ? _mm512_maskz_loadu_ps(lanes(nr - 16), src + 16) : b0;
-            b2 = nv > 2 ? _mm512_maskz_loadu_ps(lanes(nr - 32), src + 32) : b0;
+            b1 = full > 1 ? _mm512_maskz_loadu_ps(lanes(nr - 16), src + 16) : b0;
+            b2 = full > 2 ? _mm512_maskz_loadu_ps(lanes(nr - 32), src + 32) : b0;
             _mm512_store_ps((float *)b, b0);
-            if (nv > 1) _mm512_store_ps((float *)b + 16, b1);
-            if (nv > 2) _mm512_store_ps((float *)b + 32, b2);
+            if (full > 1) _mm512_store_ps((float *)b + 16, b1);
+            if (full > 2) _mm512_store_ps((float *)b + 32, b2);
+            if (extra) ((float *)b)[48] = src[48];
         } else {
             b0 = _mm512_load_ps(b);
-            b1 = nv > 1 ? _mm512_load_ps(b + 16) : b0;
-            b2 = nv > 2 ? _mm512_load_ps(b + 32) : b0;
+            b1 = full > 1 ? _mm512_load_ps(b + 16) : b0;
+            b2 = full > 2 ? _mm512_load_ps(b + 32) : b0;
         }
+        if (extra) sx = _mm256_fmadd_ps(_mm256_loadu_ps(a), _mm256_set1_ps(b[48]), sx);
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(lda ? r[i][kk] : a[i]);
             s[i][0] = _mm512_fmadd_ps(ai, b0, s[i][0]);
-            if (nv > 1) s[i][1] = _mm512_fmadd_ps(ai, b1, s[i][1]);
-            if (nv > 2) s[i][2] = _mm512_fmadd_ps(ai, b2, s[i][2]);
+            if (full > 1) s[i][1] = _mm512_fmadd_ps(ai, b1, s[i][1]);
+            if (full > 2) s[i][2] = _mm512_fmadd_ps(ai, b2, s[i][2]);
         }
         if (!lda) a += MR;
         b += 16 * nv;
@@ -180,13 +188,24 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     for (int i = 0; i < MR; i++) {
         if (i >= mr) break;
         float *row = c + i * ldc;
-        for (int j = 0; j < nv; j++) {
+        for (int j = 0; j < full; j++) {
             __m512 v = s[i][j];
             if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], row + 16 * j));
             if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
             if (addend) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], addend + i * ldc + 16 * j));
             if (relu) v = _mm512_max_ps(v, zero);
             _mm512_mask_storeu_ps(row + 16 * j, mask[j], v);
+        }
+    }
+    if (extra) {
+        float x[MR];
+        _mm256_storeu_ps(x, sx);
+        for (int i = 0; i < mr; i++) {
+            float v = x[i], *at = c + i * ldc + 48;
+            if (add) v += *at;
+            if (bias) v += bias[i];
+            if (addend) v += addend[i * ldc + 48];
+            *at = relu && v < 0 ? 0 : v;
         }
     }
 }
@@ -197,18 +216,20 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
         (void)lda; (void)map; (void)from; \
         wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, addend, relu, MAP, FROM); \
     }
-TILE(1, packed_tile_1, 0, 0, 0) TILE(2, packed_tile_2, 0, 0, 0) TILE(3, packed_tile_3, 0, 0, 0)
+TILE(1, packed_tile_1, 0, 0, 0) TILE(2, packed_tile_2, 0, 0, 0) TILE(3, packed_tile_3, 0, 0, 0) TILE(4, packed_tile_4, 0, 0, 0)
 TILE(1, rows_tile_1, lda, 0, 0) TILE(2, rows_tile_2, lda, 0, 0) TILE(3, rows_tile_3, lda, 0, 0)
 TILE(1, mapped_tile_1, 0, map, 0) TILE(2, mapped_tile_2, 0, map, 0) TILE(3, mapped_tile_3, 0, map, 0)
 TILE(1, packing_tile_1, 0, 0, from) TILE(2, packing_tile_2, 0, 0, from) TILE(3, packing_tile_3, 0, 0, from)
+TILE(4, packing_tile_4, 0, 0, from)
 TILE(1, packing_mapped_tile_1, 0, map, from) TILE(2, packing_mapped_tile_2, 0, map, from) TILE(3, packing_mapped_tile_3, 0, map, from)
 
 typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *, int,
                         const column_map *, const b_source *);
-static const tile_fn packed_tiles[4] = {0, packed_tile_1, packed_tile_2, packed_tile_3};
+// (nv = 4, 49 columns: packed A and C in place only — `tile_at` gives no such tile otherwise.)
+static const tile_fn packed_tiles[5] = {0, packed_tile_1, packed_tile_2, packed_tile_3, packed_tile_4};
 static const tile_fn rows_tiles[4] = {0, rows_tile_1, rows_tile_2, rows_tile_3};
 static const tile_fn mapped_tiles[4] = {0, mapped_tile_1, mapped_tile_2, mapped_tile_3};
-static const tile_fn packing_tiles[4] = {0, packing_tile_1, packing_tile_2, packing_tile_3};
+static const tile_fn packing_tiles[5] = {0, packing_tile_1, packing_tile_2, packing_tile_3, packing_tile_4};
 static const tile_fn packing_mapped_tiles[4] = {0, packing_mapped_tile_1, packing_mapped_tile_2, packing_mapped_tile_3};
 
 static _Thread_local float packed_b[KC * NR > KC_ROWS * 16 ? KC * NR : KC_ROWS * 16] __attribute__((aligned(64)));
@@ -230,15 +251,18 @@ typedef struct {
     int relu, wq, ow;
 } gemm_layout;
 
-// The tile of B and C starting at global column jr (< limit): at most 48 columns, none past
-// `limit` or its segment's end; its column j within the segment, and where its B and C start
+// The tile of B and C starting at global column jr (< limit): at most 48 columns (49 in the case
+// below), none past `limit` or its segment's end; its column j within the segment, and where its B and C start
 // (C's column offset left to the column map where there is one).
 typedef struct { int nr, nv, j; size_t b, c; } gemm_tile;
 
-static gemm_tile tile_at(const gemm_layout *g, long jr, long limit) {
+static gemm_tile tile_at(const gemm_layout *g, long jr, long limit, int packed_a) {
     int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
     int nr = limit - jr < NR ? (int)(limit - jr) : NR;
     if (g->width - off < nr) nr = g->width - off;
+    // A segment's last 49 columns (a 7 × 7 map) as one tile of 3 vectors and a column, where A is
+    // packed and C stored in place (not through a column map).
+    if (packed_a && g->wq <= 0 && g->width - off == NR + 1 && limit - jr >= NR + 1) nr = NR + 1;
     gemm_tile t = {nr, (nr + 15) / 16, g->begin + off, 0, 0};
     t.b = (size_t)seg * g->bstride + t.j;
     t.c = (size_t)seg * g->cstride + (g->wq > 0 ? 0 : t.j);
@@ -273,7 +297,7 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
         int nt = 0, cols = 0;
         long jr = jc;
         while (jr < n && nt < MAX_TILES && cols < PANEL_NC) {
-            tile[nt] = tile_at(g, jr, n);
+            tile[nt] = tile_at(g, jr, n, 1);
             cols += tile[nt].nr;
             jr += tile[nt].nr;
             nt++;
@@ -317,10 +341,13 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
     if (nc < NR) nc = NR;
+    long n = (long)g->segments * g->width;
+    // A tail of a few columns joins the chunk before it, where that is the only one (1024–2048
+    // rows of a 7 × 7 map: 49 columns in one tile, not chunks of 48 and 1).
+    if (n > nc && n <= nc + 16) nc = (int)n;
     int mapped = g->wq > 0;
     // Mapped C with several K blocks: the sums wait in `partial` ((p1 − p0)·MR rows of nc).
     if (mapped && k > KC && (long)(p1 - p0) * MR * nc > 2 * CHUNK) nc = 2 * CHUNK / ((p1 - p0) * MR) / NR * NR;
-    long n = (long)g->segments * g->width;
     for (long jc = 0; jc < n; jc += nc) {
         long je = n - jc < nc ? n : jc + nc;
         int kb = lda && n <= 16 ? KC_ROWS : KC;
@@ -328,9 +355,9 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
             int kc = k - pc < kb ? k - pc : kb;
             int last = pc + kc >= k;
             const float *block = lda ? a0 + pc : a0 + (size_t)panels * MR * pc;
-            // Tiles of up to 48 columns, none across a segment's end.
+            // Tiles of up to 48 (or 49) columns, none across a segment's end.
             for (long jr = jc; jr < je;) {
-                gemm_tile tile = tile_at(g, jr, je);
+                gemm_tile tile = tile_at(g, jr, je, !lda);
                 int nr = tile.nr, nv = tile.nv;
                 const float *bs = g->b + tile.b;
                 b_source from = {g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, NR};

@@ -26,6 +26,7 @@ struct GEMMTests {
         (1, 1, 1), (7, 15, 5), (8, 16, 256), (9, 17, 257), (17, 47, 300), (13, 48, 64), (64, 49, 600), (20, 100, 27), (33, 97, 513), (5, 3, 0),
         (20, 1100, 64), (70, 1500, 200),  // panel order: K ≤ 256, ≥ 1024 columns, chunks of 384
         (1500, 60, 300),  // many rows: C in column chunks of 48 and 12
+        (1100, 49, 300),  // a 7 × 7 map's 49 columns in one tile (3 vectors and a column) and one chunk
     ])
     func matchesProductsInDouble(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
@@ -59,6 +60,38 @@ struct GEMMTests {
             // Nothing outside the requested rows is written (-7 stays).
             for i in 0..<m where !t.rows.contains(i) {
                 for j in 0..<n { #expect(got[(j / t.segment) * stride + i * ldc + j % t.segment] == -7) }
+            }
+        }
+    }
+
+    /// Two 7 × 7 maps side by side (segments of 49 columns, each one tile of three vectors and a
+    /// column), with the bias, a residual addend and the ReLU, over two K blocks, for all rows and
+    /// for a share starting past the first panel.
+    @Test func sevenBySevenMapsWithAddend() throws {
+        try #require(PackedMatrices.available)
+        let (m, k, segment, maps) = (21, 300, 49, 2)
+        let n = segment * maps, stride = m * segment
+        var rng = RandomSource(seed: 49)
+        let a = (0..<(m * k)).map { _ in Float(rng.normal()) }, b = (0..<(k * n)).map { _ in Float(rng.normal()) }
+        let bias = (0..<m).map { _ in Float(rng.normal()) }, addend = (0..<(maps * stride)).map { _ in Float(rng.normal()) }
+        let packed = PackedMatrices(a, count: 1, rows: m, depth: k)
+        for (first, count) in [(0, m), (8, m - 8)] {
+            var c = [Float](repeating: -7, count: maps * stride)
+            c.withUnsafeMutableBufferPointer { cp in
+                zoo_gemm(packed.pointer, Int32(m), Int32(k), Int32(first), Int32(count), Int32(n), Int32(segment), stride, b, n,
+                         cp.baseAddress!, segment, bias, addend, 1)
+            }
+            for map in 0..<maps {
+                for i in 0..<m {
+                    for j in 0..<segment {
+                        let got = c[map * stride + i * segment + j]
+                        guard (first..<(first + count)).contains(i) else { #expect(got == -7); continue }
+                        var sum = Double(bias[i]) + Double(addend[map * stride + i * segment + j])
+                        for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + map * segment + j]) }
+                        sum = max(sum, 0)
+                        #expect(abs(Double(got) - sum) <= 1e-5 * max(1, abs(sum)), "map \(map) row \(i) column \(j): \(got) vs \(sum)")
+                    }
+                }
             }
         }
     }
