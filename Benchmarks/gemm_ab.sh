@@ -1,0 +1,27 @@
+#!/bin/bash
+# Zoo's GEMM at git revision REV (A) against the working tree's (B), alternating calls on the
+# networks' shapes (Benchmarks/gemm_ab.c): the way to see a change of a few per cent on this VM.
+#
+#     bash Benchmarks/gemm_ab.sh [REV=HEAD] [cold=0|1] [reps=21]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+rev=${1:-HEAD}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git -C "$root" show "$rev:Sources/CZooGEMM/gemm.c" > "$work/a.c"
+cp "$root/Sources/CZooGEMM/gemm.c" "$work/b.c"
+cc=$(command -v clang || command -v gcc)
+for side in a b; do
+    prefix=$(echo "$side" | tr ab AB)_
+    renames=""
+    for f in zoo_gemm_available zoo_gemm_panel_rows zoo_gemm_packed_count zoo_gemm_pack zoo_gemm zoo_gemm_rows \
+             zoo_conv_direct zoo_winograd_input zoo_winograd_input_block zoo_winograd_output zoo_im2col_row \
+             zoo_channel_means zoo_dense_dots; do
+        renames="$renames -D$f=$prefix$f"
+    done
+    "$cc" -O3 -c -I"$root/Sources/CZooGEMM/include" $renames "$work/$side.c" -o "$work/$side.o"
+done
+"$cc" -O3 "$here/gemm_ab.c" "$work/a.o" "$work/b.o" -o "$work/gemm_ab"
+echo "A: $rev, B: working tree; cold=${2:-0}"
+"$work/gemm_ab" "${2:-0}" "${3:-21}"
