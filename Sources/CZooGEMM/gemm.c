@@ -256,13 +256,21 @@ typedef struct {
 // (C's column offset left to the column map where there is one).
 typedef struct { int nr, nv, j; size_t b, c; } gemm_tile;
 
-static gemm_tile tile_at(const gemm_layout *g, long jr, long limit, int packed_a) {
+// How many 49-column tiles `tile_at` may give a segment: where A is packed; only one (a 7 × 7
+// map) for K < 128, where the last column's scalar epilogue outweighs the lanes saved (196 × 96:
+// 1.06× the time as four tiles).
+static int wide_tiles(int packed_a, int k) { return !packed_a ? 0 : k >= 128 ? 4 : 1; }
+
+static gemm_tile tile_at(const gemm_layout *g, long jr, long limit, int wide) {
     int seg = (int)(jr / g->width), off = (int)(jr - (long)seg * g->width);
     int nr = limit - jr < NR ? (int)(limit - jr) : NR;
     if (g->width - off < nr) nr = g->width - off;
-    // A segment's last 49 columns (a 7 × 7 map) as one tile of 3 vectors and a column, where A is
-    // packed and C stored in place (not through a column map).
-    if (packed_a && g->wq <= 0 && g->width - off == NR + 1 && limit - jr >= NR + 1) nr = NR + 1;
+    // A segment's last 49·j columns, j ≤ `wide` (a 7 × 7 map; a 14 × 14 map's 196 = 4 · 48 + 4
+    // with j up to 4), as tiles of 3 vectors and a column (25 FMAs per k each, against 24 per 48
+    // columns and 8 for the last 4: 196 columns 0.95–0.97× the time alone), where A is packed and
+    // C stored in place (not through a column map).
+    int left = g->width - off;
+    if (g->wq <= 0 && left % (NR + 1) == 0 && left <= wide * (NR + 1) && limit - jr >= NR + 1) nr = NR + 1;
     gemm_tile t = {nr, (nr + 15) / 16, g->begin + off, 0, 0};
     t.b = (size_t)seg * g->bstride + t.j;
     t.c = (size_t)seg * g->cstride + (g->wq > 0 ? 0 : t.j);
@@ -297,7 +305,7 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
         int nt = 0, cols = 0;
         long jr = jc;
         while (jr < n && nt < MAX_TILES && cols < PANEL_NC) {
-            tile[nt] = tile_at(g, jr, n, 1);
+            tile[nt] = tile_at(g, jr, n, wide_tiles(1, k));
             cols += tile[nt].nr;
             jr += tile[nt].nr;
             nt++;
@@ -342,8 +350,10 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
     if (nc < NR) nc = NR;
     long n = (long)g->segments * g->width;
-    // A tail of a few columns joins the chunk before it, where that is the only one (1024–2048
-    // rows of a 7 × 7 map: 49 columns in one tile, not chunks of 48 and 1).
+    // Maps of 49·j columns (7 × 7, 14 × 14) go in tiles of 49 (`tile_at`): chunks of whole tiles.
+    if (g->wq <= 0 && g->width % (NR + 1) == 0 && g->width <= wide_tiles(!lda, k) * (NR + 1))
+        nc = nc < NR + 1 ? NR + 1 : nc / (NR + 1) * (NR + 1);
+    // A tail of a few columns joins the chunk before it, where that is the only one.
     if (n > nc && n <= nc + 16) nc = (int)n;
     int mapped = g->wq > 0;
     // Mapped C with several K blocks: the sums wait in `partial` ((p1 − p0)·MR rows of nc).
@@ -357,7 +367,7 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
             const float *block = lda ? a0 + pc : a0 + (size_t)panels * MR * pc;
             // Tiles of up to 48 (or 49) columns, none across a segment's end.
             for (long jr = jc; jr < je;) {
-                gemm_tile tile = tile_at(g, jr, je, !lda);
+                gemm_tile tile = tile_at(g, jr, je, wide_tiles(!lda, k));
                 int nr = tile.nr, nv = tile.nv;
                 const float *bs = g->b + tile.b;
                 b_source from = {g->offsets ? bs : bs + (size_t)pc * g->ldb, g->ldb, g->offsets ? g->offsets + pc : 0, NR};

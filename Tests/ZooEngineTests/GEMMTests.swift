@@ -27,6 +27,7 @@ struct GEMMTests {
         (20, 1100, 64), (70, 1500, 200),  // panel order: K ≤ 256, ≥ 1024 columns, chunks of 384
         (1500, 60, 300),  // many rows: C in column chunks of 48 and 12
         (1100, 49, 300),  // a 7 × 7 map's 49 columns in one tile (3 vectors and a column) and one chunk
+        (600, 196, 300), (40, 196, 100),  // 196 columns as four such tiles, in chunks of 98 and of 196
     ])
     func matchesProductsInDouble(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
