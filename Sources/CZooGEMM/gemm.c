@@ -502,15 +502,18 @@ void zoo_winograd_input_block(const float *block, float *out, long stride, int c
     input16(block, 34, out, stride, (__mmask16)(count >= 16 ? 0xFFFF : (1u << (count > 0 ? count : 0)) - 1));
 }
 
-// Aᵀ m A for 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output row 2·ty,
-// column 2·tx, both output rows inside the map (row stride `width`); bias, then the ReLU.
-AVX512 static void output16(const float *m, long stride, float *top, long width, float bias, int relu) {
+// Aᵀ m A for `count` ≤ 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output
+// row 2·ty, column 2·tx (row stride `width`); of the outputs, the first `cols` columns of the first
+// `rows` rows (1 or 2) are stored (a map's right and bottom edges); bias, then the ReLU.
+AVX512 static void output16(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
+                            int rows) {
     const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    __mmask16 in = lanes(count);
     __m512 s0[4], s1[4];
     for (int j = 0; j < 4; j++) {
-        __m512 m0 = _mm512_loadu_ps(m + j * stride), m1 = _mm512_loadu_ps(m + (4 + j) * stride);
-        __m512 m2 = _mm512_loadu_ps(m + (8 + j) * stride), m3 = _mm512_loadu_ps(m + (12 + j) * stride);
+        __m512 m0 = _mm512_maskz_loadu_ps(in, m + j * stride), m1 = _mm512_maskz_loadu_ps(in, m + (4 + j) * stride);
+        __m512 m2 = _mm512_maskz_loadu_ps(in, m + (8 + j) * stride), m3 = _mm512_maskz_loadu_ps(in, m + (12 + j) * stride);
         s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
         s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
     }
@@ -519,17 +522,23 @@ AVX512 static void output16(const float *m, long stride, float *top, long width,
         {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b)},
         {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b)},
     };
-    for (int r = 0; r < 2; r++) {
+    __mmask16 first = lanes(cols), second = lanes(cols - 16);
+    for (int r = 0; r < rows; r++) {
         __m512 left = y[r][0], right = y[r][1];
         if (relu) { left = _mm512_max_ps(left, zero); right = _mm512_max_ps(right, zero); }
         float *row = top + r * width;
-        _mm512_storeu_ps(row, _mm512_permutex2var_ps(left, low, right));
-        _mm512_storeu_ps(row + 16, _mm512_permutex2var_ps(left, high, right));
+        _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(left, low, right));
+        _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(left, high, right));
     }
 }
 
 void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups) {
-    for (int g = 0; g < groups; g++) output16(m + 16 * g, stride, top + 32 * g, width, bias, relu);
+    for (int g = 0; g < groups; g++) output16(m + 16 * g, stride, top + 32 * g, width, bias, relu, 16, 32, 2);
+}
+
+void zoo_winograd_output_part(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
+                              int rows) {
+    output16(m, stride, top, width, bias, relu, count, cols, rows);
 }
 
 // One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for

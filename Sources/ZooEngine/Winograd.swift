@@ -261,18 +261,28 @@ struct WinogradKernel: @unchecked Sendable {
             for r in 0..<tileRows {
                 let oy = 2 * (firstTileRow + r)
                 var tx = 0
+                if cpuHasAVX512 {
+                    // Sixteen tiles at a time in C, the map's edges (and maps narrower than 32)
+                    // through masks: 28-, 14- and 7-wide maps had run in Swift's 4-wide SSE.
+                    let top = plane + oy * outWidth, row = source + r * tilesAcross, rows = oy + 1 < outHeight ? 2 : 1
+                    var g = 0
+                    while 2 * (tx + 16 * (g + 1)) <= outWidth && rows == 2 { g += 1 }
+                    if g > 0 {
+                        zoo_winograd_output(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(g))
+                        tx += 16 * g
+                    }
+                    while tx < tilesAcross {
+                        let count = min(16, tilesAcross - tx)
+                        zoo_winograd_output_part(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(count),
+                                                 Int32(min(32, outWidth - 2 * tx)), Int32(rows))
+                        tx += count
+                    }
+                    continue
+                }
                 // Eight, then four whole tiles at a time (lane k = tile tx + k): contiguous loads of
                 // M, the two output rows written as interleaved pairs.
                 if oy + 1 < outHeight {
                     let top = plane + oy * outWidth, row = source + r * tilesAcross
-                    if cpuHasAVX512 {
-                        var g = 0
-                        while 2 * (tx + 16 * (g + 1)) <= outWidth { g += 1 }
-                        if g > 0 {
-                            zoo_winograd_output(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(g))
-                            tx += 16 * g
-                        }
-                    }
                     while 2 * (tx + 8) <= outWidth {
                         outputTiles(SIMD8<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
                         tx += 8

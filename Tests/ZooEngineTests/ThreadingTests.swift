@@ -145,14 +145,18 @@ struct ThreadingTests {
                     let x = (0..<(batch * inCount)).map { _ in Float(rng.normal()) }
                     let out = batch * filters * fast.outHeight * fast.outWidth
                     func run(_ k: ConvolutionKernel) -> [Float] {
-                        let y = UnsafeMutablePointer<Float>.allocate(capacity: out)
+                        // 64 floats past the output that nothing may write (the right and bottom
+                        // edges' partial tiles are stored through masks).
+                        let y = UnsafeMutablePointer<Float>.allocate(capacity: out + 64)
                         defer { y.deallocate() }
+                        (y + out).initialize(repeating: 12345, count: 64)
                         let spaces = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, k.workspacePerThread(batch: batch, threads: threads))) }
                         defer { spaces.forEach { $0.deallocate() } }
                         // As the engine does: holding the BLAS lock, OpenBLAS on one thread.
                         Engine.exclusive(threads: 1) {
                             x.withUnsafeBufferPointer { k.run(batch: batch, threads: threads, $0.baseAddress!, y, workspaces: spaces) }
                         }
+                        #expect(UnsafeBufferPointer(start: y + out, count: 64).allSatisfy { $0 == 12345 }, "\(k.method) wrote past its output")
                         return Array(UnsafeBufferPointer(start: y, count: out))
                     }
                     let expected = run(plain), got = run(fast)

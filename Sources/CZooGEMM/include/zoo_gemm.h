@@ -70,6 +70,12 @@ void zoo_winograd_input_block(const float *block, float *out, long stride, int c
 /// `bias`, then clamps at 0 when `relu`. Only when `zoo_gemm_available()`.
 void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups);
 
+/// As `zoo_winograd_output` for the first `count` (≤ 16) tiles of a tile row, storing only the
+/// first `cols` (≤ 32) output columns of the first `rows` (1 or 2) output rows: the map's right
+/// and bottom edges, and maps narrower than 32. Reads M's `count` tiles only.
+void zoo_winograd_output_part(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
+                              int rows);
+
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);
