@@ -115,15 +115,15 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
     }
 }
 
-// An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
-// lda), `b` kc × 16·nv packed. `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows),
-// `addend` (a tile laid out as C's) and `relu` only on the last K block.
 // Where a tile reads B from its source and packs it on the way (the first panel of a tile): row
-// kk at src + offsets[kk] or src + kk·ldb; `b` is then the packed buffer it writes. The same rows
-// `ahead` floats on (the next tile, or the next chunk in panel order) are prefetched into L2, as
-// in `pack_b`.
+// kk at src + offsets[kk] or src + kk·ldb. The same rows `ahead` floats on (the next tile, or the
+// next chunk in panel order) are prefetched into L2, as in `pack_b`.
 typedef struct { const float *src; long ldb; const int *offsets; long ahead; } b_source;
 
+// An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
+// lda), `b` kc × 16·nv packed — or, with `from`, the buffer this tile packs B into as it reads it.
+// `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows), `addend` (a tile laid out as
+// C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
                              int add, const float *bias, const float *addend, int relu, const column_map *map, const b_source *from) {
     // In place: row i of the tile (the last real row again for rows past mr, never stored).
