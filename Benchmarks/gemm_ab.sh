@@ -14,10 +14,9 @@ cp "$root/Sources/CZooGEMM/gemm.c" "$work/b.c"
 cc=$(command -v clang || command -v gcc)
 for side in a b; do
     prefix=$(echo "$side" | tr ab AB)_
+    # Every function the header declares, renamed for this side (the header is the working tree's).
     renames=""
-    for f in zoo_gemm_available zoo_gemm_panel_rows zoo_gemm_packed_count zoo_gemm_pack zoo_gemm zoo_gemm_rows \
-             zoo_conv_direct zoo_winograd_input zoo_winograd_input_block zoo_winograd_output zoo_im2col_row \
-             zoo_channel_means zoo_dense_dots; do
+    for f in $(grep -o 'zoo_[a-z0-9_]*(' "$root/Sources/CZooGEMM/include/zoo_gemm.h" | tr -d '(' | sort -u); do
         renames="$renames -D$f=$prefix$f"
     done
     "$cc" -O3 -c -I"$root/Sources/CZooGEMM/include" $renames "$work/$side.c" -o "$work/$side.o"

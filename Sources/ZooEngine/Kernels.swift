@@ -296,16 +296,20 @@ enum Kernels {
                       _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, threads: Int = 1, zooGEMM: Bool = PackedMatrices.enabled) {
         let parts = outputs >= 64 * threads ? threads : 1
         let xs = UnsafeSendable(UnsafeMutablePointer(mutating: x)), ys = UnsafeSendable(y)
-        if batch > 1 && batch <= 16 && zooGEMM && PackedMatrices.denseDots {
+        // W and the bias (nil for none) as pointers for Zoo's kernels.
+        func withPointers(_ body: (_ w: UnsafeSendable, _ bias: UnsafeSendable?) -> Void) {
             weights.withUnsafeBufferPointer { w in
                 let ws = UnsafeSendable(UnsafeMutablePointer(mutating: w.baseAddress!))
-                let multiply = { (shift: UnsafeSendable?) in
-                    shareOut(outputs, parts: parts) { _, share in
-                        zoo_dense_dots(ws.pointer, inputs, Int32(inputs), Int32(share.lowerBound), Int32(share.count), xs.pointer, inputs,
-                                       Int32(batch), ys.pointer, outputs, shift?.pointer)
-                    }
+                guard let bias else { return body(ws, nil) }
+                bias.withUnsafeBufferPointer { body(ws, UnsafeSendable(UnsafeMutablePointer(mutating: $0.baseAddress!))) }
+            }
+        }
+        if batch > 1 && batch <= 16 && zooGEMM && PackedMatrices.denseDots {
+            withPointers { ws, shift in
+                shareOut(outputs, parts: parts) { _, share in
+                    zoo_dense_dots(ws.pointer, inputs, Int32(inputs), Int32(share.lowerBound), Int32(share.count), xs.pointer, inputs,
+                                   Int32(batch), ys.pointer, outputs, shift?.pointer)
                 }
-                if let bias { bias.withUnsafeBufferPointer { multiply(UnsafeSendable(UnsafeMutablePointer(mutating: $0.baseAddress!))) } } else { multiply(nil) }
             }
             return
         }
@@ -314,15 +318,11 @@ enum Kernels {
             defer { xt.deallocate(); yt.deallocate() }
             for n in 0..<batch { for j in 0..<inputs { xt[j * batch + n] = x[n * inputs + j] } }
             let xts = UnsafeSendable(xt), yts = UnsafeSendable(yt)
-            weights.withUnsafeBufferPointer { w in
-                let ws = UnsafeSendable(UnsafeMutablePointer(mutating: w.baseAddress!))
-                let multiply = { (shift: UnsafeSendable?) in
-                    PackedMatrices.share(outputs, parts: parts) { _, share in
-                        zoo_gemm_rows(ws.pointer, inputs, Int32(outputs), Int32(inputs), Int32(share.lowerBound), Int32(share.count), Int32(batch),
-                                      xts.pointer, batch, yts.pointer, batch, shift?.pointer, 0)
-                    }
+            withPointers { ws, shift in
+                PackedMatrices.share(outputs, parts: parts) { _, share in
+                    zoo_gemm_rows(ws.pointer, inputs, Int32(outputs), Int32(inputs), Int32(share.lowerBound), Int32(share.count), Int32(batch),
+                                  xts.pointer, batch, yts.pointer, batch, shift?.pointer, 0)
                 }
-                if let bias { bias.withUnsafeBufferPointer { multiply(UnsafeSendable(UnsafeMutablePointer(mutating: $0.baseAddress!))) } } else { multiply(nil) }
             }
             for n in 0..<batch { for j in 0..<outputs { y[n * outputs + j] = yt[j * batch + n] } }
             return
