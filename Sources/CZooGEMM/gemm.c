@@ -461,17 +461,29 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
 // Winograd F(2×2, 3×3) transforms for 16 neighbouring tiles at a time (lane k = tile k), the part
 // of Sources/ZooEngine/Winograd.swift that Swift compiles to 4-wide SSE only.
 
+// Lanes l of a 16-float load at column `start` of a block whose columns lo ..< hi lie inside the
+// input (the others read as zero).
+AVX512 INLINE __mmask16 inside(int start, int lo, int hi) {
+    int a = lo - start, b = hi - start;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    return b <= a ? (__mmask16)0 : (__mmask16)(lanes(b) & ~lanes(a));
+}
+
 // Tiles k = 0..15 of one tile row of one channel: `line` points at the input row y0 at column
-// x0 = 2·tx − padLeft, with the 4 × 34 block inside the input (row stride `width`); V[ξ] for the
-// 16 tiles is stored at out + ξ·stride (the lanes of `keep` only).
-AVX512 static void input16(const float *line, long width, float *out, long stride, __mmask16 keep) {
+// x0 = 2·tx − padLeft (row stride `width`); of its 4 × 34 block, rows i with bit i of `rows` and
+// columns lo ..< hi lie inside the input, the rest reads as zero (the padding); V[ξ] for the 16
+// tiles is stored at out + ξ·stride (the lanes of `keep` only). Masked-off lanes are not read.
+AVX512 static void input16(const float *line, long width, float *out, long stride, __mmask16 keep, int rows, int lo, int hi) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    __mmask16 ma = inside(0, lo, hi), mb = inside(16, lo, hi), ma2 = inside(2, lo, hi), mb2 = inside(18, lo, hi);
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
         const float *p = line + i * width;
-        __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
-        __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
+        int in = rows >> i & 1;
+        __m512 a = _mm512_maskz_loadu_ps(in ? ma : 0, p), b = _mm512_maskz_loadu_ps(in ? mb : 0, p + 16);
+        __m512 a2 = _mm512_maskz_loadu_ps(in ? ma2 : 0, p + 2), b2 = _mm512_maskz_loadu_ps(in ? mb2 : 0, p + 18);
         d[i][0] = _mm512_permutex2var_ps(a, even, b);
         d[i][1] = _mm512_permutex2var_ps(a, odd, b);
         d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
@@ -495,11 +507,15 @@ AVX512 static void input16(const float *line, long width, float *out, long strid
 }
 
 void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups) {
-    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride, 0xFFFF);
+    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride, 0xFFFF, 0xF, 0, 34);
 }
 
-void zoo_winograd_input_block(const float *block, float *out, long stride, int count) {
-    input16(block, 34, out, stride, (__mmask16)(count >= 16 ? 0xFFFF : (1u << (count > 0 ? count : 0)) - 1));
+AVX512 void zoo_winograd_input_part(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
+                                    int count) {
+    int rows = 0;
+    for (int i = 0; i < 4; i++) rows |= (y0 + i >= 0 && y0 + i < height) << i;
+    long lo = -x0 > 0 ? -x0 : 0, hi = width - x0 < 34 ? width - x0 : 34;
+    input16(plane + y0 * width + x0, width, out, stride, lanes(count), rows, (int)lo, (int)(hi > lo ? hi : lo));
 }
 
 // Aᵀ m A for `count` ≤ 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output

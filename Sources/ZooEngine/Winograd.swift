@@ -163,27 +163,15 @@ struct WinogradKernel: @unchecked Sendable {
                 // inside it, else from a copy of the block with zeros for the padding.
                 if cpuHasAVX512 {
                     while tx < tilesAcross {
-                        let x0 = 2 * tx - padLeft
-                        // The tiles left of the first inside the input (one, for padding 1) alone.
-                        let n = x0 < 0 ? min(tilesAcross - tx, (-x0 + 1) / 2) : min(16, tilesAcross - tx)
+                        let x0 = 2 * tx - padLeft, n = min(16, tilesAcross - tx)
                         if rowsInside && n == 16 && x0 >= 0 && x0 + 34 <= width {
                             var g = 1
                             while tx + 16 * (g + 1) <= tilesAcross && x0 + 32 * g + 34 <= width { g += 1 }
                             zoo_winograd_input(plane + y0 * width + x0, width, out + tx, stride, Int32(g))
                             tx += 16 * g
                         } else {
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * 34) { buffer in
-                                let block = buffer.baseAddress!
-                                let a = max(0, -x0), b = max(a, min(34, width - x0))  // columns inside the input
-                                for i in 0..<4 {
-                                    let y = y0 + i, row = block + i * 34
-                                    guard y >= 0 && y < height else { row.update(repeating: 0, count: 34); continue }
-                                    row.update(repeating: 0, count: a)
-                                    (row + a).update(from: plane + y * width + x0 + a, count: b - a)
-                                    (row + b).update(repeating: 0, count: 34 - b)
-                                }
-                                zoo_winograd_input_block(block, out + tx, stride, Int32(n))
-                            }
+                            // The padding, the right edge and maps narrower than 34 through masks.
+                            zoo_winograd_input_part(plane, width, height, y0, x0, out + tx, stride, Int32(n))
                             tx += n
                         }
                     }

@@ -60,9 +60,10 @@ void zoo_dense_dots(const float *w, long ldw, int k, int first, int count, const
 /// per group, contiguous). Only when `zoo_gemm_available()`.
 void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups);
 
-/// As `zoo_winograd_input` for the first `count` (≤ 16) tiles of a block copied out beforehand
-/// (4 rows of 34 values, zero where the window reads padding): the tiles at the image's edges.
-void zoo_winograd_input_block(const float *block, float *out, long stride, int count);
+/// As `zoo_winograd_input` for `count` (≤ 16) tiles whose 4 × 34 block starts at row y0, column x0
+/// of a `height` × `width` plane, partly outside it (the padding, the right edge, maps narrower
+/// than 34): what lies outside reads as zero and is not read.
+void zoo_winograd_input_part(const float *plane, long width, long height, long y0, long x0, float *out, long stride, int count);
 
 /// Winograd F(2×2, 3×3) output transform for `groups` × 16 neighbouring tiles of one filter: `m`
 /// points at M[0] of the first tile (M[ξ] at m + ξ·stride), `top` at its output (row 2·ty, column
