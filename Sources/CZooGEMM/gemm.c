@@ -232,6 +232,14 @@ static const tile_fn mapped_tiles[4] = {0, mapped_tile_1, mapped_tile_2, mapped_
 static const tile_fn packing_tiles[5] = {0, packing_tile_1, packing_tile_2, packing_tile_3, packing_tile_4};
 static const tile_fn packing_mapped_tiles[4] = {0, packing_mapped_tile_1, packing_mapped_tile_2, packing_mapped_tile_3};
 
+// The tile functions for A in place (`lda`), C through a column map (`mapped`), or B packed by
+// the tile as it reads it (`packing`: the first panel of A), indexed by the tile's vectors.
+static const tile_fn *tile_table(int lda, int mapped, int packing) {
+    if (lda) return rows_tiles;
+    if (packing) return mapped ? packing_mapped_tiles : packing_tiles;
+    return mapped ? mapped_tiles : packed_tiles;
+}
+
 static _Thread_local float packed_b[KC * NR > KC_ROWS * 16 ? KC * NR : KC_ROWS * 16] __attribute__((aligned(64)));
 // A direct convolution's sums over the K blocks before the last, on the grid (C chunk by chunk).
 static _Thread_local float partial[2 * CHUNK] __attribute__((aligned(64)));
@@ -252,8 +260,8 @@ typedef struct {
 } gemm_layout;
 
 // The tile of B and C starting at global column jr (< limit): at most 48 columns (49 in the case
-// below), none past `limit` or its segment's end; its column j within the segment, and where its B and C start
-// (C's column offset left to the column map where there is one).
+// below), none past `limit` or its segment's end; its column j within the segment, and where its
+// B and C start (C's column offset left to the column map where there is one).
 typedef struct { int nr, nv, j; size_t b, c; } gemm_tile;
 
 // How many 49-column tiles `tile_at` may give a segment: where A is packed; only one (a 7 × 7
@@ -297,7 +305,6 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
         chunk_b_count = chunk_b ? need : 0;
         if (!chunk_b) return 0;
     }
-    const tile_fn *tiles = g->wq > 0 ? mapped_tiles : packed_tiles;
     gemm_tile tile[MAX_TILES];
     size_t packed[MAX_TILES];
     for (long jc = 0; jc < n;) {
@@ -317,7 +324,6 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
         }
         // The first panel reads B from its source and packs it as it goes; the others read the
         // packed tiles.
-        const tile_fn *first_tiles = g->wq > 0 ? packing_mapped_tiles : packing_tiles;
         for (int ip = p0; ip < p1; ip++) {
             int mr = end - ip * MR < MR ? end - ip * MR : MR;
             const float *tb = g->bias ? g->bias + ip * MR : 0;
@@ -325,8 +331,8 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
                 size_t row = tile[t].c + (size_t)ip * MR * g->ldc;
                 column_map map = {g->wq, g->ow, tile[t].j, 0, 0};
                 b_source from = {g->b + tile[t].b, g->ldb, g->offsets, cols};
-                (ip == p0 ? first_tiles : tiles)[tile[t].nv](k, a + (size_t)ip * MR * k, 0, chunk_b + packed[t], g->c + row, g->ldc, mr,
-                                                             tile[t].nr, 0, tb, g->addend ? g->addend + row : 0, g->relu, &map, &from);
+                tile_table(0, g->wq > 0, ip == p0)[tile[t].nv](k, a + (size_t)ip * MR * k, 0, chunk_b + packed[t], g->c + row, g->ldc,
+                                                               mr, tile[t].nr, 0, tb, g->addend ? g->addend + row : 0, g->relu, &map, &from);
             }
         }
         jc = jr;
@@ -344,7 +350,6 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
         atomic_store(&panel_order, !(v && v[0] == '0'));
     }
     if (atomic_load(&panel_order) && !lda && k <= KC && (long)g->segments * g->width >= 1024 && gemm_panels(a0, k, first, count, g)) return;
-    const tile_fn *tiles = lda ? rows_tiles : g->wq > 0 ? mapped_tiles : packed_tiles;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
@@ -381,15 +386,14 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
                     // The first panel packs B as it reads it (not for A in place: its tiles stay plain).
                     int packing = !lda && ip == p0;
                     if (mapped && !last) {
-                        (packing ? packing_tiles : packed_tiles)[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0, &from);
+                        tile_table(0, 0, packing)[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0, &from);
                         continue;
                     }
                     column_map map = {g->wq, g->ow, tile.j, mapped && pc > 0 ? sums : 0, nc};
                     const float *tb = last && g->bias ? g->bias + ip * MR : 0;
                     const float *ta = last && g->addend ? g->addend + row : 0;
                     int r = last && g->relu;
-                    const tile_fn *use = packing ? (mapped ? packing_mapped_tiles : packing_tiles) : tiles;
-                    use[nv](kc, a, lda, packed_b, g->c + row, g->ldc, mr, nr, pc > 0, tb, ta, r, &map, &from);
+                    tile_table(lda, mapped, packing)[nv](kc, a, lda, packed_b, g->c + row, g->ldc, mr, nr, pc > 0, tb, ta, r, &map, &from);
                 }
                 jr += nr;
             }
@@ -506,16 +510,14 @@ AVX512 static void input16(const float *line, long width, float *out, long strid
     }
 }
 
-void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups) {
-    for (int g = 0; g < groups; g++) input16(line + 32 * g, width, out + 16 * g, stride, 0xFFFF, 0xF, 0, 34);
-}
-
-AVX512 void zoo_winograd_input_part(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
-                                    int count) {
+AVX512 void zoo_winograd_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                                   long stride) {
     int rows = 0;
     for (int i = 0; i < 4; i++) rows |= (y0 + i >= 0 && y0 + i < height) << i;
-    long lo = -x0 > 0 ? -x0 : 0, hi = width - x0 < 34 ? width - x0 : 34;
-    input16(plane + y0 * width + x0, width, out, stride, lanes(count), rows, (int)lo, (int)(hi > lo ? hi : lo));
+    for (int t = 0; t < tiles; t += 16, x0 += 32) {
+        long lo = -x0 > 0 ? -x0 : 0, hi = width - x0 < 34 ? width - x0 : 34;
+        input16(plane + y0 * width + x0, width, out + t, stride, lanes(tiles - t), rows, (int)lo, (int)(hi > lo ? hi : lo));
+    }
 }
 
 // Aᵀ m A for `count` ≤ 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output
@@ -548,13 +550,11 @@ AVX512 static void output16(const float *m, long stride, float *top, long width,
     }
 }
 
-void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups) {
-    for (int g = 0; g < groups; g++) output16(m + 16 * g, stride, top + 32 * g, width, bias, relu, 16, 32, 2);
-}
-
-void zoo_winograd_output_part(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
-                              int rows) {
-    output16(m, stride, top, width, bias, relu, count, cols, rows);
+AVX512 void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float bias,
+                                    int relu) {
+    for (int t = 0; t < tiles; t += 16)
+        output16(m + t, stride, top + 2 * t, width, bias, relu, tiles - t < 16 ? tiles - t : 16,
+                 width - 2 * t < 32 ? (int)(width - 2 * t) : 32, rows);
 }
 
 // One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for

@@ -158,23 +158,10 @@ struct WinogradKernel: @unchecked Sendable {
                 let rowsInside = y0 >= 0 && y0 + 4 <= height
                 let out = v + c * tiles + r * tilesAcross
                 var tx = 0
-                // Sixteen tiles at a time in C with AVX-512 where the CPU has it (Swift's SIMD types
-                // compile to 4-wide SSE): straight from the input where the 4 × 34 block lies
-                // inside it, else from a copy of the block with zeros for the padding.
+                // In C with AVX-512 where the CPU has it (Swift's SIMD types compile to 4-wide SSE),
+                // 16 tiles at a time, the padding and edges through masks.
                 if cpuHasAVX512 {
-                    while tx < tilesAcross {
-                        let x0 = 2 * tx - padLeft, n = min(16, tilesAcross - tx)
-                        if rowsInside && n == 16 && x0 >= 0 && x0 + 34 <= width {
-                            var g = 1
-                            while tx + 16 * (g + 1) <= tilesAcross && x0 + 32 * g + 34 <= width { g += 1 }
-                            zoo_winograd_input(plane + y0 * width + x0, width, out + tx, stride, Int32(g))
-                            tx += 16 * g
-                        } else {
-                            // The padding, the right edge and maps narrower than 34 through masks.
-                            zoo_winograd_input_part(plane, width, height, y0, x0, out + tx, stride, Int32(n))
-                            tx += n
-                        }
-                    }
+                    zoo_winograd_input_row(plane, width, height, y0, -padLeft, Int32(tilesAcross), out, stride)
                     continue
                 }
                 // Eight, then four tiles at a time where their 4 × 18 (4 × 10) input block lies inside
@@ -250,21 +237,9 @@ struct WinogradKernel: @unchecked Sendable {
                 let oy = 2 * (firstTileRow + r)
                 var tx = 0
                 if cpuHasAVX512 {
-                    // Sixteen tiles at a time in C, the map's edges (and maps narrower than 32)
-                    // through masks: 28-, 14- and 7-wide maps had run in Swift's 4-wide SSE.
-                    let top = plane + oy * outWidth, row = source + r * tilesAcross, rows = oy + 1 < outHeight ? 2 : 1
-                    var g = 0
-                    while 2 * (tx + 16 * (g + 1)) <= outWidth && rows == 2 { g += 1 }
-                    if g > 0 {
-                        zoo_winograd_output(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(g))
-                        tx += 16 * g
-                    }
-                    while tx < tilesAcross {
-                        let count = min(16, tilesAcross - tx)
-                        zoo_winograd_output_part(row + tx, stride, top + 2 * tx, outWidth, b, relu ? 1 : 0, Int32(count),
-                                                 Int32(min(32, outWidth - 2 * tx)), Int32(rows))
-                        tx += count
-                    }
+                    // In C, 16 tiles at a time, the map's right and bottom edges through masks.
+                    zoo_winograd_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, oy + 1 < outHeight ? 2 : 1,
+                                            Int32(tilesAcross), b, relu ? 1 : 0)
                     continue
                 }
                 // Eight, then four whole tiles at a time (lane k = tile tx + k): contiguous loads of

@@ -54,28 +54,20 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
 void zoo_dense_dots(const float *w, long ldw, int k, int first, int count, const float *x, long ldx, int n, float *y, long ldy,
                     const float *bias);
 
-/// Winograd F(2×2, 3×3) input transform for `groups` × 16 neighbouring tiles of one tile row of one
-/// channel: `line` is the input row y0 at column x0 = 2·tx − padLeft (row stride `width`), with the
-/// 4 × (32·groups + 2) block inside the input; V[ξ] of the tiles goes to out + ξ·stride (16 floats
-/// per group, contiguous). Only when `zoo_gemm_available()`.
-void zoo_winograd_input(const float *line, long width, float *out, long stride, int groups);
+/// Winograd F(2×2, 3×3) input transform for one tile row of one channel: the `tiles` tiles whose
+/// 4 × 4 blocks start at row y0, columns x0, x0 + 2, … of a `height` × `width` plane (row stride
+/// `width`); what lies outside the plane (the padding) reads as zero and is not read. V[ξ] of the
+/// tiles goes to out + ξ·stride (contiguous). 16 tiles at a time, the last group masked. Only when
+/// `zoo_gemm_available()`.
+void zoo_winograd_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                            long stride);
 
-/// As `zoo_winograd_input` for `count` (≤ 16) tiles whose 4 × 34 block starts at row y0, column x0
-/// of a `height` × `width` plane, partly outside it (the padding, the right edge, maps narrower
-/// than 34): what lies outside reads as zero and is not read.
-void zoo_winograd_input_part(const float *plane, long width, long height, long y0, long x0, float *out, long stride, int count);
-
-/// Winograd F(2×2, 3×3) output transform for `groups` × 16 neighbouring tiles of one filter: `m`
-/// points at M[0] of the first tile (M[ξ] at m + ξ·stride), `top` at its output (row 2·ty, column
-/// 2·tx; row stride `width`), both output rows and all 32·groups columns inside the map; adds
-/// `bias`, then clamps at 0 when `relu`. Only when `zoo_gemm_available()`.
-void zoo_winograd_output(const float *m, long stride, float *top, long width, float bias, int relu, int groups);
-
-/// As `zoo_winograd_output` for the first `count` (≤ 16) tiles of a tile row, storing only the
-/// first `cols` (≤ 32) output columns of the first `rows` (1 or 2) output rows: the map's right
-/// and bottom edges, and maps narrower than 32. Reads M's `count` tiles only.
-void zoo_winograd_output_part(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
-                              int rows);
+/// Winograd F(2×2, 3×3) output transform for one tile row of one filter: `m` points at M[0] of the
+/// first tile (M[ξ] at m + ξ·stride), `top` at output row 2·ty, column 0 (row stride `width`, the
+/// map's width); `rows` (1 or 2) of the tiles' output rows lie inside the map, and the columns
+/// past `width` are not written. Adds `bias`, then clamps at 0 when `relu`. Only when
+/// `zoo_gemm_available()`.
+void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float bias, int relu);
 
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
