@@ -285,6 +285,24 @@ static gemm_tile tile_at(const gemm_layout *g, long jr, long limit, int wide) {
     return t;
 }
 
+// FMAs per k for each panel of 8 rows of A (packed) over `n` columns of one segment: 8 per
+// 16-float vector of a tile, 25 per 49-column tile. `mapped`: C through a column map (a direct
+// convolution's wider grid), where tiles are at most 48 columns.
+int zoo_gemm_fmas(int k, int n, int mapped) {
+    if (n <= 0) return 0;
+    gemm_layout g = {0};
+    g.segments = 1;
+    g.width = n;
+    g.wq = mapped ? n + 1 : 0;
+    int fmas = 0;
+    for (long jr = 0; jr < n;) {
+        gemm_tile t = tile_at(&g, jr, n, wide_tiles(1, k));
+        fmas += t.nr == NR + 1 ? 3 * MR + 1 : t.nv * MR;
+        jr += t.nr;
+    }
+    return fmas;
+}
+
 static _Thread_local float *chunk_b;
 static _Thread_local size_t chunk_b_count;
 

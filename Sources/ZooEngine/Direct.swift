@@ -35,10 +35,12 @@ struct DirectConvolution: Sendable {
     func columns(outHeight: Int, outWidth: Int) -> Int { (outHeight - 1) * wq + outWidth }
 
     /// The direct form of `k`, or nil where im2col costs less: where the grid's extra columns
-    /// would add more than 16 % to the GEMM's columns after rounding to whole 16-float vectors
-    /// (measured by `zoo bench --gemm`, which times both forms: AlexNet's conv2, 27 × 27 on a
-    /// grid 31 wide, +15 %: direct 0.94× im2col's time; its conv3, 13 × 13 on 15, +18 %: 1.08×;
-    /// 5 × 5 filters on 14 × 14 maps would add 23 %).
+    /// would add more than 16 % to the GEMM's FMAs (`zoo_gemm_fmas`: the grid's tiles of whole
+    /// 16-float vectors against the plain map's, whose 7 × 7 and 14 × 14 maps take tiles of 49
+    /// columns) — measured by `zoo bench --gemm`, which times both forms: AlexNet's conv2, 27 × 27
+    /// on a grid 31 wide, +15 %: direct 0.94× im2col's time; its conv3, 13 × 13 on 15, +18 %:
+    /// 1.08×; ResNet-50's conv5_1.conv_b, 7 × 7 on a grid 8 wide, +28 % (32 FMAs per k against
+    /// 25): im2col 0.87× the direct time in the network; its conv4_1.conv_b, +12 %: 0.96×, kept.
     /// `always` skips that choice (tests run every shape through both forms).
     init?(_ k: ConvolutionKernel, always: Bool = false) {
         guard always || Self.enabled, k.outHeight > 0, k.outWidth > 0 else { return nil }
@@ -48,8 +50,8 @@ struct DirectConvolution: Sendable {
         wq = k.outWidth + reachX
         hq = k.outHeight + reach
         let grid = (k.outHeight - 1) * wq + k.outWidth, plain = k.outHeight * k.outWidth
-        func vectors(_ n: Int) -> Int { (n + 15) / 16 }
-        guard always || 100 * vectors(grid) <= 116 * vectors(plain) else { return nil }
+        let depth = Int32(k.columnRows)
+        guard always || 100 * zoo_gemm_fmas(depth, Int32(grid), wq > k.outWidth ? 1 : 0) <= 116 * zoo_gemm_fmas(depth, Int32(plain), 0) else { return nil }
         var used: [Int] = []
         for ky in 0..<k.kh {
             for kx in 0..<k.kw {

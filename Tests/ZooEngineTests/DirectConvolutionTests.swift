@@ -1,3 +1,4 @@
+import CZooGEMM
 import Testing
 import ZooCore
 @testable import ZooEngine
@@ -156,5 +157,38 @@ struct DirectConvolutionTests {
         var k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
         k.prepare(zooGEMM: true)
         #expect(k.direct == nil && k.method == "im2col+zoo")
+    }
+
+    /// The GEMM's FMAs per k and panel, worked by hand: 8 per 16-float vector of a tile (48
+    /// columns: 3), 25 for a 7 × 7 map's 49 columns in one tile (only in place, not through a
+    /// column map); a 14 × 14 map's 196 as four such tiles from K = 128.
+    @Test func gemmCostsByTile() {
+        #expect(zoo_gemm_fmas(256, 49, 0) == 25)
+        #expect(zoo_gemm_fmas(256, 49, 1) == 32)          // 48 + 1 columns: 3 vectors and 1
+        #expect(zoo_gemm_fmas(256, 55, 1) == 32)          // a 7 × 7 output on a grid 8 wide
+        #expect(zoo_gemm_fmas(256, 196, 0) == 100)
+        #expect(zoo_gemm_fmas(64, 196, 0) == 104)         // K < 128: 4 × 48 + 4 columns, 13 vectors
+        #expect(zoo_gemm_fmas(256, 112, 0) == 56)         // 48 + 48 + 16
+        #expect(zoo_gemm_fmas(256, 0, 0) == 0)
+    }
+
+    /// The choice between the two forms by the GEMM's FMAs: a 3 × 3 / 2 convolution to a 7 × 7 map
+    /// (ResNet's conv5_1) runs on a grid 8 wide, 32 FMAs per k against im2col's 25 — im2col; a
+    /// 1 × 1 / 2 one to the same map has no wider grid (direct, its C in place); to a 14 × 14 map
+    /// the grid costs 112 against 100 — direct.
+    @Test func formChosenByTheGEMMsCost() throws {
+        guard PackedMatrices.available else { return }
+        func method(_ kernel: Int, _ padding: Int, input: Int) throws -> String {
+            var builder = NetworkBuilder("s", input: [128, input, input])
+            builder.conv("c", filters: 16, kernel: kernel, stride: 2, padding: padding, rounding: .floor)
+            let model = try Model.randomlyInitialised(builder.build(), seed: 1)
+            guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return "" }
+            var k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
+            k.prepare(zooGEMM: true)
+            return k.method
+        }
+        #expect(try method(3, 1, input: 14) == "im2col+zoo")
+        #expect(try method(1, 0, input: 14) == "direct+zoo")
+        #expect(try method(3, 1, input: 28) == "direct+zoo")
     }
 }

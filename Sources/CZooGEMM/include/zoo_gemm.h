@@ -37,6 +37,12 @@ void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, in
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu);
 
+/// The FMAs per k that `zoo_gemm` spends on each panel of `zoo_gemm_panel_rows()` rows of A for
+/// `n` columns of one segment (its tiles' 16-float vectors, a 7 × 7 map's 49 columns in one tile),
+/// or, with `mapped` ≠ 0, that `zoo_conv_direct` spends on n columns of its wider grid: how the
+/// engine compares the two forms of a convolution.
+int zoo_gemm_fmas(int k, int n, int mapped);
+
 /// A convolution without im2col ("direct"): rows first ..< first + count of C = A·B (+ bias,
 /// addend, ReLU) where B's row t (tap t = (c, ky, kx), A's column order) is the contiguous run
 /// q + offsets[t] + j of a padded, column-phase-split copy of the input, j on a grid `wq` columns
