@@ -3,7 +3,7 @@
 // whole-network runs by 10 % or more, touches both alike. Prints each shape's median time of
 // `reps` calls for both and the ratio B/A; warns where the two outputs differ.
 //
-//     gemm_ab [cold] [reps]    cold = 1: 32 MB read between calls (filters and C from memory,
+//     gemm_ab [cold] [reps] [MxKxN …]    cold = 1: 32 MB read between calls (filters and C from memory,
 //                              B re-read as the previous layer's output would be)
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +41,14 @@ int main(int argc, char **argv) {
     int cold = argc > 1 && atoi(argv[1]);
     int reps = argc > 2 ? atoi(argv[2]) : 21;
     if (reps < 1 || reps > 1000) reps = 21;
+    // Shapes given as MxKxN after the first two arguments replace the list above.
+    int given[64][3], ngiven = 0;
+    for (int i = 3; i < argc && ngiven < 64; i++)
+        if (sscanf(argv[i], "%dx%dx%d", &given[ngiven][0], &given[ngiven][1], &given[ngiven][2]) == 3 && given[ngiven][0] > 0 &&
+            given[ngiven][1] > 0 && given[ngiven][2] > 0)
+            ngiven++;
+    const int (*list)[3] = ngiven ? (const int (*)[3])given : shapes;
+    if (ngiven) count = ngiven;
     long junk_count = 8L << 20;
     float *junk = malloc(sizeof(float) * junk_count);
     double *ta = malloc(sizeof(double) * reps), *tb = malloc(sizeof(double) * reps);
@@ -48,7 +56,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < junk_count; i++) junk[i] = (float)i;
     double total_a = 0, total_b = 0;
     for (int s = 0; s < count; s++) {
-        int m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+        int m = list[s][0], k = list[s][1], n = list[s][2];
         float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n), *bias = malloc(sizeof(float) * m);
         float *ca = malloc(sizeof(float) * m * n), *cb = malloc(sizeof(float) * m * n);
         float *pa = aligned_alloc(64, (sizeof(float) * A_zoo_gemm_packed_count(m, k) + 63) / 64 * 64);

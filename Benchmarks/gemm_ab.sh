@@ -2,14 +2,16 @@
 # Zoo's GEMM at git revision REV (A) against the working tree's (B), alternating calls on the
 # networks' shapes (Benchmarks/gemm_ab.c): the way to see a change of a few per cent on this VM.
 #
-#     bash Benchmarks/gemm_ab.sh [REV=HEAD] [cold=0|1] [reps=21]
+#     bash Benchmarks/gemm_ab.sh [REV=HEAD] [cold=0|1] [reps=21] [MxKxN …]
+#
+# REV may also be a path to another gemm.c (an experiment beside the working tree's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 rev=${1:-HEAD}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-git -C "$root" show "$rev:Sources/CZooGEMM/gemm.c" > "$work/a.c"
+if [ -f "$rev" ]; then cp "$rev" "$work/a.c"; else git -C "$root" show "$rev:Sources/CZooGEMM/gemm.c" > "$work/a.c"; fi
 cp "$root/Sources/CZooGEMM/gemm.c" "$work/b.c"
 cc=$(command -v clang || command -v gcc)
 for side in a b; do
@@ -23,4 +25,4 @@ for side in a b; do
 done
 "$cc" -O3 "$here/gemm_ab.c" "$work/a.o" "$work/b.o" -o "$work/gemm_ab"
 echo "A: $rev, B: working tree; cold=${2:-0}"
-"$work/gemm_ab" "${2:-0}" "${3:-21}"
+"$work/gemm_ab" "${2:-0}" "${3:-21}" "${@:4}"

@@ -121,7 +121,7 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
 typedef struct { const float *src; long ldb; const int *offsets; long ahead; } b_source;
 
 // An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
-// lda), `b` kc × 16·nv packed — or, with `from`, the buffer this tile packs B into as it reads it.
+// lda), `b` kc × 16·nv packed (nv = 4: kc × 48, then the 49th column's kc) — or, with `from`, the buffer this tile packs B into as it reads it.
 // `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows), `addend` (a tile laid out as
 // C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
@@ -133,6 +133,8 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     // for the 8 rows as one 8-float vector (A's packed values times B's column), not a fourth
     // 16-lane vector for one column: 25 FMAs per k instead of 24 + 8.
     int full = nv > 3 ? 3 : nv, extra = nv > 3;
+    // The 49th column's kc values follow the tile's kc × 48 (rows stay 3 whole vectors).
+    const float *bx = b + 48 * kc;
     __m512 s[MR][3];
     __m256 sx = _mm256_setzero_ps();
     for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) s[i][j] = _mm512_setzero_ps();
@@ -155,13 +157,13 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
             _mm512_store_ps((float *)b, b0);
             if (full > 1) _mm512_store_ps((float *)b + 16, b1);
             if (full > 2) _mm512_store_ps((float *)b + 32, b2);
-            if (extra) ((float *)b)[48] = src[48];
+            if (extra) ((float *)bx)[kk] = src[48];
         } else {
             b0 = _mm512_load_ps(b);
             b1 = full > 1 ? _mm512_load_ps(b + 16) : b0;
             b2 = full > 2 ? _mm512_load_ps(b + 32) : b0;
         }
-        if (extra) sx = _mm256_fmadd_ps(_mm256_loadu_ps(a), _mm256_set1_ps(b[48]), sx);
+        if (extra) sx = _mm256_fmadd_ps(_mm256_loadu_ps(a), _mm256_set1_ps(bx[kk]), sx);
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(lda ? r[i][kk] : a[i]);
             s[i][0] = _mm512_fmadd_ps(ai, b0, s[i][0]);
@@ -169,7 +171,7 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
             if (full > 2) s[i][2] = _mm512_fmadd_ps(ai, b2, s[i][2]);
         }
         if (!lda) a += MR;
-        b += 16 * nv;
+        b += 16 * full;
     }
     if (map) {
         float buf[MR * NR] __attribute__((aligned(64)));
