@@ -605,6 +605,37 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
     im2col_row(line, width, x0, sw, outWidth, out);
 }
 
+// Max pooling, 3-wide windows with column stride 2, of one channel: output row oy takes the
+// maximum over input rows oy·sh − pt ..< + kh (those inside the plane) of each window of columns
+// 2·ox − pl ..< + 3; what lies outside the plane counts as −∞. 16 outputs at a time: each row's
+// columns as the even and odd halves of two 16-float loads and the evens of two more, two columns
+// on; the rows' maximum taken first (once per load), then the three columns'.
+AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh,
+                                  int pt, int pl, float *out) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 none = _mm512_set1_ps(-__builtin_inff());
+    for (int oy = 0; oy < outHeight; oy++) {
+        int y0 = oy * sh - pt, ya = y0 < 0 ? 0 : y0, yb = y0 + kh < height ? y0 + kh : height;
+        float *o = out + (long)oy * outWidth;
+        for (int ox = 0; ox < outWidth; ox += 16) {
+            int x0 = 2 * ox - pl, lo = -x0 > 0 ? -x0 : 0, hi = width - x0;
+            __mmask16 m0 = inside(0, lo, hi), m1 = inside(16, lo, hi), m2 = inside(2, lo, hi), m3 = inside(18, lo, hi);
+            __m512 a = none, b = none, a2 = none, b2 = none;
+            for (int y = ya; y < yb; y++) {
+                const float *p = plane + (long)y * width + x0;
+                a = _mm512_max_ps(_mm512_mask_loadu_ps(none, m0, p), a);
+                b = _mm512_max_ps(_mm512_mask_loadu_ps(none, m1, p + 16), b);
+                a2 = _mm512_max_ps(_mm512_mask_loadu_ps(none, m2, p + 2), a2);
+                b2 = _mm512_max_ps(_mm512_mask_loadu_ps(none, m3, p + 18), b2);
+            }
+            __m512 left = _mm512_permutex2var_ps(a, even, b), middle = _mm512_permutex2var_ps(a, odd, b);
+            __m512 right = _mm512_permutex2var_ps(a2, even, b2);
+            _mm512_mask_storeu_ps(o + ox, lanes(outWidth - ox), _mm512_max_ps(_mm512_max_ps(left, middle), right));
+        }
+    }
+}
+
 // Mean of each of `channels` runs of `area` values.
 AVX512 static void channel_means(const float *x, int channels, int area, float *y) {
     for (int c = 0; c < channels; c++) {

@@ -123,9 +123,11 @@ enum Kernels {
     /// Max pooling with windows 3 wide and stride 1 or 2 across (GoogLeNet's, ResNet's, AlexNet's),
     /// one output row at a time: the maximum of its window rows into a line padded with −∞ on both
     /// sides (so clipped windows need no edge cases), then of three neighbours, 16 (stride 1) or 8
-    /// (stride 2: even and odd halves of two loads) outputs at a time. (The same in C with AVX-512,
-    /// 16 outputs at a time, was no faster in GoogLeNet: its large pools are bound by memory, and
-    /// the whole-plane passes below beat rows of 7–28 values.)
+    /// (stride 2: even and odd halves of two loads) outputs at a time. With AVX-512, stride 2 across
+    /// runs in C (`zoo_max_pool3_stride2`: 16 outputs at a time straight from the input rows, no
+    /// copied line; GoogLeNet's pool1–3 0.93×, 0.86×, 0.77× the time, AlexNet's 0.79×); stride 1
+    /// stays here (in C, 1.26–2× slower on the inception blocks' 3 × 3 / 1 pools than the
+    /// whole-plane passes below, which beat rows of 7–28 values).
     static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
                              H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
         if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && H >= 2 && W >= 2 {
@@ -149,6 +151,15 @@ enum Kernels {
                     o[0] = larger(r[0], r[1])
                     o[W - 1] = larger(r[W - 2], r[W - 1])
                 }
+            }
+            return
+        }
+        if sw == 2 && cpuHasAVX512 && !swiftPools {
+            // Column stride 2 in C with AVX-512, 16 outputs at a time and no copied rows (the row
+            // by row Swift below spent GoogLeNet's pool3, 480 channels of 28 × 28, 0.30 ms).
+            for c in channels {
+                zoo_max_pool3_stride2(x + c * H * W, Int32(H), Int32(W), Int32(OH), Int32(OW), Int32(kh), Int32(sh), Int32(pt), Int32(pl),
+                                      y + c * OH * OW)
             }
             return
         }
@@ -195,6 +206,9 @@ enum Kernels {
             }
         }
     }
+
+    /// `ZOO_POOL_SWIFT=1` keeps max pooling with column stride 2 in Swift (to compare the two).
+    static let swiftPools = ProcessInfo.processInfo.environment["ZOO_POOL_SWIFT"] == "1"
 
     /// max(a, b) as one instruction (`maxss`/`vmaxps`; Swift's `max` keeps a NaN-aware select).
     @inline(__always) static func larger(_ a: Float, _ b: Float) -> Float { a > b ? a : b }

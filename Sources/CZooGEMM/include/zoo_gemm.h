@@ -54,6 +54,13 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
                      long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
                      const float *bias, const float *addend, int relu);
 
+/// Max pooling of one channel (`height` × `width`) with 3-wide windows, column stride 2: output
+/// (oy, ox), of `outHeight` × `outWidth`, is the maximum of input rows oy·sh − pt ..< + kh and
+/// columns 2·ox − pl ..< + 3 inside the plane (the padding counts as −∞; a window with nothing
+/// inside gives −∞). Only when `zoo_gemm_available()`.
+void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh, int pt,
+                           int pl, float *out);
+
 /// A fully-connected layer at a small batch: y[j·ldy + i] = bias[i] + Σₖ w[i·ldw + k]·x[j·ldx + k]
 /// for rows first ..< first + count of W and samples j < n (bias NULL for none): dot products
 /// with W and the samples read in place. Only when `zoo_gemm_available()`.
