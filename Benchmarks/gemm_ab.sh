@@ -11,17 +11,26 @@ root=$(cd "$here/.." && pwd)
 rev=${1:-HEAD}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-if [ -f "$rev" ]; then cp "$rev" "$work/a.c"; else git -C "$root" show "$rev:Sources/CZooGEMM/gemm.c" > "$work/a.c"; fi
+mkdir -p "$work/a" "$work/b"
+cp "$root/Sources/CZooGEMM/include/zoo_gemm.h" "$work/b/"
+if [ -f "$rev" ]; then
+    cp "$rev" "$work/a.c"
+    cp "$root/Sources/CZooGEMM/include/zoo_gemm.h" "$work/a/"
+else
+    # Each side with its own header (signatures change between revisions).
+    git -C "$root" show "$rev:Sources/CZooGEMM/gemm.c" > "$work/a.c"
+    git -C "$root" show "$rev:Sources/CZooGEMM/include/zoo_gemm.h" > "$work/a/zoo_gemm.h"
+fi
 cp "$root/Sources/CZooGEMM/gemm.c" "$work/b.c"
 cc=$(command -v clang || command -v gcc)
 for side in a b; do
     prefix=$(echo "$side" | tr ab AB)_
-    # Every function the header declares, renamed for this side (the header is the working tree's).
+    # Every function the side's header declares, renamed for this side.
     renames=""
-    for f in $(grep -o 'zoo_[a-z0-9_]*(' "$root/Sources/CZooGEMM/include/zoo_gemm.h" | tr -d '(' | sort -u); do
+    for f in $(grep -o 'zoo_[a-z0-9_]*(' "$work/$side/zoo_gemm.h" | tr -d '(' | sort -u); do
         renames="$renames -D$f=$prefix$f"
     done
-    "$cc" -O3 -c -I"$root/Sources/CZooGEMM/include" $renames "$work/$side.c" -o "$work/$side.o"
+    "$cc" -O3 -c -I"$work/$side" $renames "$work/$side.c" -o "$work/$side.o"
 done
 "$cc" -O3 "$here/gemm_ab.c" "$work/a.o" "$work/b.o" -o "$work/gemm_ab"
 echo "A: $rev, B: working tree; cold=${2:-0}"

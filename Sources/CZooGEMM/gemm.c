@@ -93,7 +93,7 @@ typedef struct { int wq, ow, j0; const float *prev; long ldp; } column_map;
 // Row i < mr of a tile held in `buf` (48 floats per row) to C through `map`: the grid's columns
 // map->j0 ..< map->j0 + nr, in runs that stay on one output row.
 AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_map *map, float *c, long ldc,
-                                const float *bias, const float *addend, int relu) {
+                                const float *scale, const float *bias, const float *addend, int relu) {
     __m512 zero = _mm512_setzero_ps();
     for (int i = 0; i < mr; i++) {
         for (int l = 0, j = map->j0; l < nr;) {
@@ -104,6 +104,7 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
             for (int v = 0; v < valid; v += 16) {
                 __mmask16 m = lanes(valid - v);
                 __m512 x = _mm512_maskz_loadu_ps(m, buf + i * NR + l + v);
+                if (scale) x = _mm512_mul_ps(x, _mm512_set1_ps(scale[i]));
                 if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));
                 if (addend) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, addend + at + v));
                 if (relu) x = _mm512_max_ps(x, zero);
@@ -125,7 +126,8 @@ typedef struct { const float *src; long ldb; const int *offsets; long ahead; } b
 // `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows), `addend` (a tile laid out as
 // C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
-                             int add, const float *bias, const float *addend, int relu, const column_map *map, const b_source *from) {
+                             int add, const float *scale, const float *bias, const float *addend, int relu, const column_map *map,
+                             const b_source *from) {
     // In place: row i of the tile (the last real row again for rows past mr, never stored).
     const float *r[MR];
     for (int i = 0; i < MR; i++) r[i] = a + (i < mr ? i : mr - 1) * lda;
@@ -176,36 +178,65 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
     if (map) {
         float buf[MR * NR] __attribute__((aligned(64)));
         __mmask16 keep[3] = {lanes(nr), lanes(nr - 16), lanes(nr - 32)};
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nv; j++) {
-                __m512 v = s[i][j];
-                if (map->prev) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(keep[j], map->prev + i * map->ldp + 16 * j));
-                _mm512_store_ps(buf + i * NR + 16 * j, v);
-            }
-        scatter_tile(buf, mr, nr, map, c, ldc, bias, addend, relu);
+        // Constant indices only (see the stores below).
+#define KEEP(I, J)                                                                                        \
+    if (mr > I && nv > J) {                                                                               \
+        __m512 v = s[I][J];                                                                               \
+        if (map->prev) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(keep[J], map->prev + I * map->ldp + 16 * J)); \
+        _mm512_store_ps(buf + I * NR + 16 * J, v);                                                        \
+    }
+#define KEEP_ROW(I) KEEP(I, 0) KEEP(I, 1) KEEP(I, 2)
+        KEEP_ROW(0) KEEP_ROW(1) KEEP_ROW(2) KEEP_ROW(3) KEEP_ROW(4) KEEP_ROW(5) KEEP_ROW(6) KEEP_ROW(7)
+#undef KEEP_ROW
+#undef KEEP
+        scatter_tile(buf, mr, nr, map, c, ldc, scale, bias, addend, relu);
         return;
     }
     __mmask16 mask[3] = {lanes(nr), lanes(nr - 16), lanes(nr - 32)};
     __m512 zero = _mm512_setzero_ps();
-    for (int i = 0; i < MR; i++) {
-        if (i >= mr) break;
-        float *row = c + i * ldc;
-        for (int j = 0; j < full; j++) {
-            __m512 v = s[i][j];
-            if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], row + 16 * j));
-            if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
-            if (addend) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], addend + i * ldc + 16 * j));
-            if (relu) v = _mm512_max_ps(v, zero);
-            _mm512_mask_storeu_ps(row + 16 * j, mask[j], v);
-        }
+    // Written out row by row and vector by vector (no loops), so that the accumulators are only
+    // ever indexed by constants and stay registers (as loops, the scale's extra operation tipped
+    // clang's unrolling and the accumulators went to memory through the k loop: 1.12x the time),
+    // and once for each combination of the flags, so that each store is branch-free (1.06x on
+    // K = 64 with the flags tested at each store). The scale and the bias as one FMA (v · 1 +
+    // bias rounds as v + bias did).
+#define STORE(I, J, ADD, ADDEND, RELU)                                                                    \
+    if (full > J) {                                                                                       \
+        __m512 v = s[I][J];                                                                               \
+        if (ADD) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[J], c + I * ldc + 16 * J));              \
+        v = _mm512_fmadd_ps(v, f, t);                                                                     \
+        if (ADDEND) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[J], addend + I * ldc + 16 * J));      \
+        if (RELU) v = _mm512_max_ps(v, zero);                                                             \
+        _mm512_mask_storeu_ps(c + I * ldc + 16 * J, mask[J], v);                                          \
     }
+#define ROW(I, ADD, ADDEND, RELU)                                                                         \
+    if (mr > I) {                                                                                         \
+        __m512 f = _mm512_set1_ps(scale ? scale[I] : 1.0f), t = _mm512_set1_ps(bias ? bias[I] : 0.0f);    \
+        STORE(I, 0, ADD, ADDEND, RELU) STORE(I, 1, ADD, ADDEND, RELU) STORE(I, 2, ADD, ADDEND, RELU)      \
+    }
+#define ROWS(ADD, ADDEND, RELU)                                                                           \
+    ROW(0, ADD, ADDEND, RELU) ROW(1, ADD, ADDEND, RELU) ROW(2, ADD, ADDEND, RELU) ROW(3, ADD, ADDEND, RELU) \
+    ROW(4, ADD, ADDEND, RELU) ROW(5, ADD, ADDEND, RELU) ROW(6, ADD, ADDEND, RELU) ROW(7, ADD, ADDEND, RELU)
+    switch ((add ? 4 : 0) | (addend ? 2 : 0) | (relu ? 1 : 0)) {
+    case 0: ROWS(0, 0, 0) break;
+    case 1: ROWS(0, 0, 1) break;
+    case 2: ROWS(0, 1, 0) break;
+    case 3: ROWS(0, 1, 1) break;
+    case 4: ROWS(1, 0, 0) break;
+    case 5: ROWS(1, 0, 1) break;
+    case 6: ROWS(1, 1, 0) break;
+    default: ROWS(1, 1, 1) break;
+    }
+#undef ROWS
+#undef ROW
+#undef STORE
     if (extra) {
         float x[MR];
         _mm256_storeu_ps(x, sx);
         for (int i = 0; i < mr; i++) {
             float v = x[i], *at = c + i * ldc + 48;
             if (add) v += *at;
-            if (bias) v += bias[i];
+            v = __builtin_fmaf(v, scale ? scale[i] : 1.0f, bias ? bias[i] : 0.0f);
             if (addend) v += addend[i * ldc + 48];
             *at = relu && v < 0 ? 0 : v;
         }
@@ -214,9 +245,10 @@ AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const flo
 
 #define TILE(NV, NAME, LDA, MAP, FROM) \
     AVX512 static void NAME(int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr, int add, \
-                            const float *bias, const float *addend, int relu, const column_map *map, const b_source *from) { \
+                            const float *scale, const float *bias, const float *addend, int relu, const column_map *map, \
+                            const b_source *from) { \
         (void)lda; (void)map; (void)from; \
-        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, bias, addend, relu, MAP, FROM); \
+        wide_tile(NV, kc, a, LDA, b, c, ldc, mr, nr, add, scale, bias, addend, relu, MAP, FROM); \
     }
 TILE(1, packed_tile_1, 0, 0, 0) TILE(2, packed_tile_2, 0, 0, 0) TILE(3, packed_tile_3, 0, 0, 0) TILE(4, packed_tile_4, 0, 0, 0)
 TILE(1, rows_tile_1, lda, 0, 0) TILE(2, rows_tile_2, lda, 0, 0) TILE(3, rows_tile_3, lda, 0, 0)
@@ -225,8 +257,8 @@ TILE(1, packing_tile_1, 0, 0, from) TILE(2, packing_tile_2, 0, 0, from) TILE(3, 
 TILE(4, packing_tile_4, 0, 0, from)
 TILE(1, packing_mapped_tile_1, 0, map, from) TILE(2, packing_mapped_tile_2, 0, map, from) TILE(3, packing_mapped_tile_3, 0, map, from)
 
-typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *, int,
-                        const column_map *, const b_source *);
+typedef void (*tile_fn)(int, const float *, long, const float *, float *, long, int, int, int, const float *, const float *,
+                        const float *, int, const column_map *, const b_source *);
 // (nv = 4, 49 columns: packed A and C in place only — `tile_at` gives no such tile otherwise.)
 static const tile_fn packed_tiles[5] = {0, packed_tile_1, packed_tile_2, packed_tile_3, packed_tile_4};
 static const tile_fn rows_tiles[4] = {0, rows_tile_1, rows_tile_2, rows_tile_3};
@@ -257,7 +289,7 @@ typedef struct {
     int segments, begin, width;
     float *c;
     long ldc, cstride;
-    const float *bias, *addend;
+    const float *scale, *bias, *addend;
     int relu, wq, ow;
 } gemm_layout;
 
@@ -346,13 +378,14 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
         // packed tiles.
         for (int ip = p0; ip < p1; ip++) {
             int mr = end - ip * MR < MR ? end - ip * MR : MR;
-            const float *tb = g->bias ? g->bias + ip * MR : 0;
+            const float *tb = g->bias ? g->bias + ip * MR : 0, *ts = g->scale ? g->scale + ip * MR : 0;
             for (int t = 0; t < nt; t++) {
                 size_t row = tile[t].c + (size_t)ip * MR * g->ldc;
                 column_map map = {g->wq, g->ow, tile[t].j, 0, 0};
                 b_source from = {g->b + tile[t].b, g->ldb, g->offsets, cols};
                 tile_table(0, g->wq > 0, ip == p0)[tile[t].nv](k, a + (size_t)ip * MR * k, 0, chunk_b + packed[t], g->c + row, g->ldc,
-                                                               mr, tile[t].nr, 0, tb, g->addend ? g->addend + row : 0, g->relu, &map, &from);
+                                                               mr, tile[t].nr, 0, ts, tb, g->addend ? g->addend + row : 0, g->relu, &map,
+                                                               &from);
             }
         }
         jc = jr;
@@ -406,14 +439,16 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
                     // The first panel packs B as it reads it (not for A in place: its tiles stay plain).
                     int packing = !lda && ip == p0;
                     if (mapped && !last) {
-                        tile_table(0, 0, packing)[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0, &from);
+                        tile_table(0, 0, packing)[nv](kc, a, 0, packed_b, sums, nc, mr, nr, pc > 0, 0, 0, 0, 0, 0, &from);
                         continue;
                     }
                     column_map map = {g->wq, g->ow, tile.j, mapped && pc > 0 ? sums : 0, nc};
                     const float *tb = last && g->bias ? g->bias + ip * MR : 0;
+                    const float *ts = last && g->scale ? g->scale + ip * MR : 0;
                     const float *ta = last && g->addend ? g->addend + row : 0;
                     int r = last && g->relu;
-                    tile_table(lda, mapped, packing)[nv](kc, a, lda, packed_b, g->c + row, g->ldc, mr, nr, pc > 0, tb, ta, r, &map, &from);
+                    tile_table(lda, mapped, packing)[nv](kc, a, lda, packed_b, g->c + row, g->ldc, mr, nr, pc > 0, ts, tb, ta, r, &map,
+                                                         &from);
                 }
                 jr += nr;
             }
@@ -422,11 +457,11 @@ AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first,
 }
 
 static void gemm(const float *a, long lda, int m, int k, int first, int count, int n, int segment, long stride,
-                 const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
+                 const float *b, long ldb, float *c, long ldc, const float *scale, const float *bias, const float *addend, int relu) {
     if (count <= 0 || n <= 0) return;
     if (segment <= 0 || segment > n) segment = n;
     if (k <= 0) {
-        // No products: C is the bias (through the ReLU).
+        // No products: C is the bias (through the ReLU); the scale multiplies 0.
         for (int i = first; i < first + count; i++)
             for (int j = 0; j < n; j++) {
                 size_t at = (size_t)(j / segment) * stride + (size_t)i * ldc + j % segment;
@@ -439,7 +474,7 @@ static void gemm(const float *a, long lda, int m, int k, int first, int count, i
     for (int s0 = 0; s0 < n; ) {
         int whole = (n - s0) / segment;
         gemm_layout g = {b + s0, ldb, segment, 0, whole > 0 ? whole : 1, 0, whole > 0 ? segment : n - s0,
-                         c + (size_t)(s0 / segment) * stride, ldc, stride, bias,
+                         c + (size_t)(s0 / segment) * stride, ldc, stride, scale, bias,
                          addend ? addend + (size_t)(s0 / segment) * stride : 0, relu, 0, 0};
         gemm_wide(a, lda, m, k, first, count, &g);
         s0 += g.segments * g.width;
@@ -448,12 +483,18 @@ static void gemm(const float *a, long lda, int m, int k, int first, int count, i
 
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
               const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu) {
-    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, bias, addend, relu);
+    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, 0, bias, addend, relu);
+}
+
+void zoo_gemm_scaled(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
+                     const float *b, long ldb, float *c, long ldc, const float *scale, const float *bias, const float *addend,
+                     int relu) {
+    gemm(packed, 0, m, k, first, count, n, segment, stride, b, ldb, c, ldc, scale, bias, addend, relu);
 }
 
 void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count, int n,
                    const float *b, long ldb, float *c, long ldc, const float *bias, int relu) {
-    gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, bias, 0, relu);
+    gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, 0, bias, 0, relu);
 }
 
 // Vector lanes the tiles of `n` columns take (48 per whole tile, the rest rounded up to 16).
@@ -461,7 +502,7 @@ static long tile_lanes(long n) { return n / NR * NR + (n % NR + 15) / 16 * 16; }
 
 void zoo_conv_direct(const float *packed, int m, int k, int first, int count, const float *q, const int *offsets,
                      long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
-                     const float *bias, const float *addend, int relu) {
+                     const float *scale, const float *bias, const float *addend, int relu) {
     if (count <= 0 || end <= begin || images <= 0 || k <= 0) return;
     // Whole output rows (begin and end on a row's start and end): tiles that stay within a row
     // store C in place — no garbage columns, no column map — where rows hold a whole tile and
@@ -472,12 +513,12 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
         10 * (r1 - r0) * tile_lanes(ow) <= 11 * tile_lanes(end - begin)) {
         for (int i = 0; i < images; i++) {
             gemm_layout g = {q + i * qstride + (long)r0 * wq, 0, wq, offsets, r1 - r0, 0, ow, c + i * cstride + (long)r0 * ow,
-                             ldc, ow, bias, addend ? addend + i * cstride + (long)r0 * ow : 0, relu, 0, ow};
+                             ldc, ow, scale, bias, addend ? addend + i * cstride + (long)r0 * ow : 0, relu, 0, ow};
             gemm_wide(packed, 0, m, k, first, count, &g);
         }
         return;
     }
-    gemm_layout g = {q, 0, qstride, offsets, images, begin, end - begin, c, ldc, cstride, bias, addend, relu,
+    gemm_layout g = {q, 0, qstride, offsets, images, begin, end - begin, c, ldc, cstride, scale, bias, addend, relu,
                      wq > ow ? wq : 0, ow};
     gemm_wide(packed, 0, m, k, first, count, &g);
 }
@@ -543,8 +584,8 @@ AVX512 void zoo_winograd_input_row(const float *plane, long width, long height, 
 // Aᵀ m A for `count` ≤ 16 tiles: `m` points at M[0][f][t] (M[ξ] at m + ξ·stride), `top` at output
 // row 2·ty, column 2·tx (row stride `width`); of the outputs, the first `cols` columns of the first
 // `rows` rows (1 or 2) are stored (a map's right and bottom edges); bias, then the ReLU.
-AVX512 static void output16(const float *m, long stride, float *top, long width, float bias, int relu, int count, int cols,
-                            int rows) {
+AVX512 static void output16(const float *m, long stride, float *top, long width, float scale, float bias, int relu, int count,
+                            int cols, int rows) {
     const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     __mmask16 in = lanes(count);
@@ -555,10 +596,10 @@ AVX512 static void output16(const float *m, long stride, float *top, long width,
         s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
         s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
     }
-    __m512 b = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
+    __m512 b = _mm512_set1_ps(bias), f = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
     __m512 y[2][2] = {
-        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b)},
-        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b), _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b)},
+        {_mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), f, b), _mm512_fmadd_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), f, b)},
+        {_mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), f, b), _mm512_fmadd_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), f, b)},
     };
     __mmask16 first = lanes(cols), second = lanes(cols - 16);
     for (int r = 0; r < rows; r++) {
@@ -570,10 +611,10 @@ AVX512 static void output16(const float *m, long stride, float *top, long width,
     }
 }
 
-AVX512 void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float bias,
-                                    int relu) {
+AVX512 void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                    float bias, int relu) {
     for (int t = 0; t < tiles; t += 16)
-        output16(m + t, stride, top + 2 * t, width, bias, relu, tiles - t < 16 ? tiles - t : 16,
+        output16(m + t, stride, top + 2 * t, width, scale, bias, relu, tiles - t < 16 ? tiles - t : 16,
                  width - 2 * t < 32 ? (int)(width - 2 * t) : 32, rows);
 }
 

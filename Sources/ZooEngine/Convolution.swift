@@ -42,12 +42,12 @@ final class PackedMatrices: @unchecked Sendable {
 
     deinit { pointer.deallocate() }
 
-    /// Rows `share` of C = A_i · B (+ bias, ReLU) for `n` columns of B: see `zoo_gemm`.
+    /// Rows `share` of C = A_i · B (× scale, + bias, ReLU) for `n` columns of B: see `zoo_gemm_scaled`.
     func multiply(_ i: Int, rows share: Range<Int>, columns n: Int, segment: Int? = nil, stride cStride: Int = 0,
-                  _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                  _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, scale: UnsafePointer<Float>? = nil,
                   bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, relu: Bool = false) {
-        zoo_gemm(pointer + i * stride, Int32(rows), Int32(depth), Int32(share.lowerBound), Int32(share.count), Int32(n),
-                 Int32(segment ?? n), cStride, b, ldb, c, ldc, bias, addend, relu ? 1 : 0)
+        zoo_gemm_scaled(pointer + i * stride, Int32(rows), Int32(depth), Int32(share.lowerBound), Int32(share.count), Int32(n),
+                        Int32(segment ?? n), cStride, b, ldb, c, ldc, scale, bias, addend, relu ? 1 : 0)
     }
 
     /// 0..<count cut into `parts` shares that start on whole panels (for `shareOut`).
@@ -84,6 +84,9 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// OIHW `[filters, inChannels/groups, kh, kw]` (a connection table is expanded to zeros).
     var weights: [Float]
     var bias: [Float]?
+    /// Each filter's sums multiplied by this before the bias: a batch norm folded into prepared
+    /// filters, which the unnormalised form shares (`folding`); nil for 1.
+    var scale: [Float]?
     /// Apply a ReLU to the output (fused).
     var relu = false
     /// The Winograd F(2×2, 3×3) form, where it applies and was prepared (`prepare`).
@@ -414,9 +417,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         let fg = filters / groups, k = columnRows
         let share = share ?? 0..<fg
         if let packed {
-            withBias(group: g) { shift in
-                packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c.output, ldc: ldc, bias: shift,
-                                addend: c.addend, relu: self.relu)
+            withEpilogue(group: g) { scale, shift in
+                packed.multiply(g, rows: share, columns: n, segment: segment, stride: stride, b, ldb: ldb, c.output, ldc: ldc, scale: scale,
+                                bias: shift, addend: c.addend, relu: self.relu)
             }
             return
         }
@@ -425,7 +428,7 @@ struct ConvolutionKernel: @unchecked Sendable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(n), Int32(k),
                         1, w.baseAddress! + (g * fg + share.lowerBound) * k, Int32(k), b, Int32(ldb), 0, c.output + share.lowerBound * ldc, Int32(ldc))
         }
-        if bias != nil || relu || c.addend != nil {
+        if bias != nil || scale != nil || relu || c.addend != nil {
             for f in share { finish(filter: g * fg + f, c.output + f * ldc, into: c + f * ldc, count: n) }
         }
     }
@@ -442,24 +445,60 @@ struct ConvolutionKernel: @unchecked Sendable {
         let target = output + g * fg * spatial
         let begin = rows.lowerBound * d.wq, end = (rows.upperBound - 1) * d.wq + outWidth
         d.offsets.withUnsafeBufferPointer { offsets in
-            withBias(group: g) { shift in
+            withEpilogue(group: g) { scale, shift in
                 zoo_conv_direct(packed.pointer + g * packed.stride, Int32(fg), Int32(self.columnRows), Int32(share.lowerBound), Int32(share.count),
                                 q, offsets.baseAddress!, d.imageSize, Int32(images), Int32(begin), Int32(end), Int32(d.wq), Int32(self.outWidth),
-                                target.output, spatial, self.filters * spatial, shift, target.addend, self.relu ? 1 : 0)
+                                target.output, spatial, self.filters * spatial, scale, shift, target.addend, self.relu ? 1 : 0)
             }
         }
     }
 
-    /// `body` with group g's biases (nil without a bias), for Zoo's GEMM to add as it stores C.
-    private func withBias(group g: Int, _ body: (UnsafePointer<Float>?) -> Void) {
-        guard let bias else { return body(nil) }
-        bias.withUnsafeBufferPointer { body($0.baseAddress! + g * (filters / groups)) }
+    /// `body` with group g's scales and biases (nil where there are none), for Zoo's GEMM to apply
+    /// as it stores C.
+    private func withEpilogue(group g: Int, _ body: (UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void) {
+        let first = g * (filters / groups)
+        func withScale(_ shift: UnsafePointer<Float>?) {
+            guard let scale else { return body(nil, shift) }
+            scale.withUnsafeBufferPointer { body($0.baseAddress! + first, shift) }
+        }
+        guard let bias else { return withScale(nil) }
+        bias.withUnsafeBufferPointer { withScale($0.baseAddress! + first) }
     }
 
-    /// target = source + filter f's bias (+ the addend), through the ReLU when fused (`target`
-    /// may be `source`).
+    /// This convolution followed by a batch norm (y · scale + shift per filter). Where the filters
+    /// are prepared (packed for Zoo's GEMM, or Winograd's U), the same prepared filters with the
+    /// scale applied to each filter's sums as they are stored — one copy of the filters for both
+    /// forms (the unnormalised output stays available, as fast, for whoever requests it); else the
+    /// filters themselves scaled (a copy).
+    func folding(scale: [Float], shift: [Float]) -> ConvolutionKernel {
+        var k = self
+        k.bias = (0..<filters).map { f in (bias?[f] ?? 0) * scale[f] + shift[f] }
+        if packed != nil || winograd != nil {
+            k.scale = (0..<filters).map { f in (self.scale?[f] ?? 1) * scale[f] }
+            k.winograd?.scale = k.scale
+            k.winograd?.bias = k.bias
+        } else {
+            let per = weights.count / filters
+            for f in 0..<filters {
+                for j in 0..<per { k.weights[f * per + j] *= scale[f] }
+            }
+        }
+        return k
+    }
+
+    /// target = source × filter f's scale + its bias (+ the addend), through the ReLU when fused
+    /// (`target` may be `source`).
     @inline(__always)
     func finish(filter f: Int, _ source: UnsafePointer<Float>, into target: Destination, count: Int) {
+        if let s = scale?[f], s != 1 {
+            for i in 0..<count { target.output[i] = source[i] * s }
+            return finishBiased(filter: f, target.output, into: target, count: count)
+        }
+        finishBiased(filter: f, source, into: target, count: count)
+    }
+
+    @inline(__always)
+    private func finishBiased(filter f: Int, _ source: UnsafePointer<Float>, into target: Destination, count: Int) {
         let b = bias?[f] ?? 0, y = target.output
         if let a = target.addend {
             if relu { for i in 0..<count { y[i] = max(source[i] + b + a[i], 0) } } else { for i in 0..<count { y[i] = source[i] + b + a[i] } }

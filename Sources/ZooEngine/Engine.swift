@@ -127,29 +127,20 @@ public final class Engine: @unchecked Sendable {
             var op: Operation
             switch info.layer.kind {
             case .convolution(let c):
-                let raw = ConvolutionKernel(c, info: info, kernel: p["kernel"]!, bias: p["bias"])
+                // Winograd or packed filters at inference; a batch norm that follows folds into
+                // them as a scale per filter applied when C is stored (`folding`), so that the
+                // folded form and the raw one — for whoever requests the unnormalised output —
+                // share one prepared copy of the filters.
+                var prepared = ConvolutionKernel(c, info: info, kernel: p["kernel"]!, bias: p["bias"])
+                if mode == .inference { prepared.prepare() }
                 var folded: ConvolutionKernel?, into: Int?
                 if foldBatchNorm, consumers[i].count == 1, case .batchNorm(let bn) = infos[consumers[i][0]].layer.kind {
-                    let bnParams = parameters[infos[consumers[i][0]].name]!
-                    let (scale, shift) = Engine.bnAffine(bn, bnParams)
-                    var k = raw
-                    let per = k.weights.count / c.filters
-                    for f in 0..<c.filters {
-                        for j in 0..<per { k.weights[f * per + j] *= scale[f] }
-                    }
-                    k.bias = (0..<c.filters).map { f in (raw.bias?[f] ?? 0) * scale[f] + shift[f] }
-                    folded = k
+                    let (scale, shift) = Engine.bnAffine(bn, parameters[infos[consumers[i][0]].name]!)
+                    folded = prepared.folding(scale: scale, shift: shift)
                     into = consumers[i][0]
                 }
-                // Winograd or packed filters, for the form that runs (the raw one only when there
-                // is no folded one; a requested raw output then takes im2col and OpenBLAS).
-                var prepared = raw
-                if mode == .inference {
-                    if folded != nil { folded!.prepare() } else { prepared.prepare() }
-                }
                 op = .convolution(raw: prepared, folded: folded, foldedInto: into)
-                // The packed filters or Winograd's U replace the model's (the raw form keeps them
-                // where there is a folded one).
+                // The packed filters or Winograd's U replace the model's.
                 if prepared.packed != nil || prepared.winograd != nil { parameters[info.name] = nil }
             case .pooling(let pool): op = .pool(pool)
             case .subsampling(let s): op = .subsample(s, coefficient: p["coefficient"]!.data, bias: p["bias"]!.data)

@@ -25,6 +25,8 @@ struct WinogradKernel: @unchecked Sendable {
     /// U packed for Zoo's GEMM, where it runs (else OpenBLAS's SGEMM multiplies `transformed`).
     let packed: PackedMatrices?
     var bias: [Float]?
+    /// Each filter's sums multiplied by this before the bias (a folded batch norm; nil for 1).
+    var scale: [Float]?
     var relu = false
 
     var tilesAcross: Int { (outWidth + 1) / 2 }
@@ -48,7 +50,7 @@ struct WinogradKernel: @unchecked Sendable {
         channels = k.inChannels; filters = k.filters
         height = k.height; width = k.width; padTop = k.padTop; padLeft = k.padLeft
         outHeight = k.outHeight; outWidth = k.outWidth
-        bias = k.bias; relu = k.relu
+        bias = k.bias; scale = k.scale; relu = k.relu
         let C = channels, F = filters
         var u = [Float](repeating: 0, count: 16 * F * C)
         k.weights.withUnsafeBufferPointer { w in
@@ -224,13 +226,13 @@ struct WinogradKernel: @unchecked Sendable {
         store(t0, 0); store(t1, 1); store(t2, 2); store(t3, 3)
     }
 
-    /// y = Aᵀ m A for each filter and tile, plus the bias, through the ReLU when fused; only the
+    /// y = Aᵀ m A for each filter and tile, times the scale, plus the bias, through the ReLU when fused; only the
     /// outputs inside the map are written (the last tile row or column may be half outside).
     func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                          filters range: Range<Int>? = nil) {
         let tiles = tileRows * tilesAcross, stride = filters * tiles
         for f in range ?? 0..<filters {
-            let b = bias?[f] ?? 0
+            let b = bias?[f] ?? 0, s = scale?[f] ?? 1
             let plane = output + f * outHeight * outWidth
             let source = m + f * tiles
             for r in 0..<tileRows {
@@ -239,7 +241,7 @@ struct WinogradKernel: @unchecked Sendable {
                 if cpuHasAVX512 {
                     // In C, 16 tiles at a time, the map's right and bottom edges through masks.
                     zoo_winograd_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, oy + 1 < outHeight ? 2 : 1,
-                                            Int32(tilesAcross), b, relu ? 1 : 0)
+                                            Int32(tilesAcross), s, b, relu ? 1 : 0)
                     continue
                 }
                 // Eight, then four whole tiles at a time (lane k = tile tx + k): contiguous loads of
@@ -247,11 +249,11 @@ struct WinogradKernel: @unchecked Sendable {
                 if oy + 1 < outHeight {
                     let top = plane + oy * outWidth, row = source + r * tilesAcross
                     while 2 * (tx + 8) <= outWidth {
-                        outputTiles(SIMD8<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
+                        outputTiles(SIMD8<Float>.self, row + tx, stride: stride, top + 2 * tx, scale: s, bias: b)
                         tx += 8
                     }
                     while 2 * (tx + 4) <= outWidth {
-                        outputTiles(SIMD4<Float>.self, row + tx, stride: stride, top + 2 * tx, bias: b)
+                        outputTiles(SIMD4<Float>.self, row + tx, stride: stride, top + 2 * tx, scale: s, bias: b)
                         tx += 4
                     }
                 }
@@ -263,7 +265,7 @@ struct WinogradKernel: @unchecked Sendable {
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffer in
                         let tmp = buffer.baseAddress!, top = plane + oy * outWidth
                         while tx < tilesAcross {
-                            outputTiles(SIMD4<Float>.self, source + r * tilesAcross + tx, stride: stride, tmp, bias: b, rowStride: 8)
+                            outputTiles(SIMD4<Float>.self, source + r * tilesAcross + tx, stride: stride, tmp, scale: s, bias: b, rowStride: 8)
                             let n = min(8, outWidth - 2 * tx)
                             (top + 2 * tx).update(from: tmp, count: n)
                             if oy + 1 < outHeight { (top + outWidth + 2 * tx).update(from: tmp + 8, count: n) }
@@ -275,11 +277,11 @@ struct WinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Aᵀ m A for `V.scalarCount` neighbouring whole tiles (lane k = tile k), with the bias and the
-    /// fused ReLU, into two output rows starting at `top`.
+    /// Aᵀ m A for `V.scalarCount` neighbouring whole tiles (lane k = tile k), times the scale, with
+    /// the bias and the fused ReLU, into two output rows starting at `top`.
     @inline(__always)
-    private func outputTiles<V: SIMD>(_: V.Type, _ t: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, bias b: Float,
-                                      rowStride: Int? = nil)
+    private func outputTiles<V: SIMD>(_: V.Type, _ t: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, scale f: Float,
+                                      bias b: Float, rowStride: Int? = nil)
     where V.Scalar == Float {
         @inline(__always) func load(_ xi: Int) -> V { UnsafeRawPointer(t + xi * stride).loadUnaligned(as: V.self) }
         // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of m), column by column.
@@ -287,9 +289,9 @@ struct WinogradKernel: @unchecked Sendable {
         let s01 = load(1) + load(5) + load(9), s11 = load(5) - load(9) - load(13)
         let s02 = load(2) + load(6) + load(10), s12 = load(6) - load(10) - load(14)
         let s03 = load(3) + load(7) + load(11), s13 = load(7) - load(11) - load(15)
-        let bias = V(repeating: b)
-        let y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
-        let y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
+        let bias = V(repeating: b), scale = V(repeating: f)
+        let y00 = (s00 + s01 + s02) * scale + bias, y01 = (s01 - s02 - s03) * scale + bias
+        let y10 = (s10 + s11 + s12) * scale + bias, y11 = (s11 - s12 - s13) * scale + bias
         let bottom = top + (rowStride ?? outWidth)
         // The ReLU lane by lane as the tiles are interleaved (the generic `pointwiseMax` on V was
         // not inlined: a call per group, 2.5 % of GoogLeNet's time).

@@ -97,6 +97,42 @@ struct GEMMTests {
         }
     }
 
+    /// Each row's sum times its scale before the bias and the residual addend (a batch norm folded
+    /// into shared filters, `zoo_gemm_scaled`), then the ReLU: over several K blocks (the scale
+    /// only once, on the total), in the panel order (one K block, many columns), in 49-column
+    /// tiles, for all rows and for a share starting past the first panel.
+    @Test(arguments: [(21, 300, 98, 49), (19, 40, 1100, 1100), (13, 600, 70, 70)])
+    func scaledSumsBeforeBiasAndAddend(_ shape: (Int, Int, Int, Int)) {
+        let (m, k, n, segment) = shape
+        let stride = m * segment, size = (n / segment) * stride
+        var rng = RandomSource(seed: UInt64(m * k))
+        let a = (0..<(m * k)).map { _ in Float(rng.normal()) }, b = (0..<(k * n)).map { _ in Float(rng.normal()) }
+        let scale = (0..<m).map { _ in Float(rng.normal()) }, bias = (0..<m).map { _ in Float(rng.normal()) }
+        let addend = (0..<size).map { _ in Float(rng.normal()) }
+        let packed = PackedMatrices(a, count: 1, rows: m, depth: k)
+        for (first, count) in [(0, m), (8, m - 8)] {
+            var c = [Float](repeating: -7, count: size)
+            c.withUnsafeMutableBufferPointer { cp in
+                zoo_gemm_scaled(packed.pointer, Int32(m), Int32(k), Int32(first), Int32(count), Int32(n), Int32(segment), stride, b, n,
+                                cp.baseAddress!, segment, scale, bias, addend, 1)
+            }
+            var worst = 0.0, top = 1.0
+            for j in 0..<n {
+                for i in 0..<m {
+                    let at = (j / segment) * stride + i * segment + j % segment
+                    guard (first..<(first + count)).contains(i) else { #expect(c[at] == -7); continue }
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                    let expected = max(sum * Double(scale[i]) + Double(bias[i]) + Double(addend[at]), 0)
+                    worst = max(worst, abs(Double(c[at]) - expected))
+                    top = max(top, abs(expected))
+                }
+            }
+            // Relative to the largest output, as the fixtures are compared.
+            #expect(worst <= 1e-5 * top, "\(shape), rows from \(first): off by \(worst) (largest \(top))")
+        }
+    }
+
     /// The panel order with many small segments (several 4 × 4 maps' outputs): more tiles per chunk
     /// than it holds at once.
     @Test func panelOrderWithManySmallSegments() {

@@ -31,6 +31,13 @@ void zoo_gemm_pack(int m, int k, const float *a, int lda, float *packed);
 void zoo_gemm(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
               const float *b, long ldb, float *c, long ldc, const float *bias, const float *addend, int relu);
 
+/// As `zoo_gemm`, each row's sum multiplied by scale[row] (NULL for 1) before the bias and the
+/// addend: a batch norm folded into the convolution without touching its filters (the same
+/// packed filters then also give the unnormalised output).
+void zoo_gemm_scaled(const float *packed, int m, int k, int first, int count, int n, int segment, long stride,
+                     const float *b, long ldb, float *c, long ldc, const float *scale, const float *bias, const float *addend,
+                     int relu);
+
 /// As `zoo_gemm`, with A read in place (row-major, leading dimension lda) instead of packed, and C
 /// in one block: for A used once or twice (fully-connected layers at batch > 1, where A is read
 /// from memory in any case and a packed copy would double it).
@@ -49,10 +56,10 @@ int zoo_gemm_fmas(int k, int n, int mapped);
 /// wide (wq ≥ ow; the grid's columns ≥ ow are computed and dropped). Grid columns begin ..< end
 /// of each of `images` images (image i's q at q + i·qstride, its C at c + i·cstride); grid column
 /// j is output row j / wq, column j % wq, stored at row·ow + column. ldc: floats per output
-/// channel. Only when `zoo_gemm_available()`.
+/// channel. `scale` as in `zoo_gemm_scaled`. Only when `zoo_gemm_available()`.
 void zoo_conv_direct(const float *packed, int m, int k, int first, int count, const float *q, const int *offsets,
                      long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
-                     const float *bias, const float *addend, int relu);
+                     const float *scale, const float *bias, const float *addend, int relu);
 
 /// Max pooling of one channel (`height` × `width`) with 3-wide windows, column stride 2: output
 /// (oy, ox), of `outHeight` × `outWidth`, is the maximum of input rows oy·sh − pt ..< + kh and
@@ -78,9 +85,10 @@ void zoo_winograd_input_row(const float *plane, long width, long height, long y0
 /// Winograd F(2×2, 3×3) output transform for one tile row of one filter: `m` points at M[0] of the
 /// first tile (M[ξ] at m + ξ·stride), `top` at output row 2·ty, column 0 (row stride `width`, the
 /// map's width); `rows` (1 or 2) of the tiles' output rows lie inside the map, and the columns
-/// past `width` are not written. Adds `bias`, then clamps at 0 when `relu`. Only when
-/// `zoo_gemm_available()`.
-void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float bias, int relu);
+/// past `width` are not written. Multiplies by `scale` (a folded batch norm's; 1 for none), adds
+/// `bias`, then clamps at 0 when `relu`. Only when `zoo_gemm_available()`.
+void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale, float bias,
+                             int relu);
 
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
