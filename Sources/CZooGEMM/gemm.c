@@ -677,6 +677,41 @@ AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int
     }
 }
 
+// Max pooling 3 × 3, stride 1, padding 1 (an inception block's pool branch) of one channel: the
+// plane taken as one line of height · width values, 16 outputs at a time from nine masked loads
+// (the rows above and below, the neighbours left and right), lanes whose neighbour would wrap to
+// another row (columns 0 and width − 1) or leave the plane masked out (−∞).
+AVX512 void zoo_max_pool3_same(const float *plane, int height, int width, float *out) {
+    const __m512 none = _mm512_set1_ps(-__builtin_inff());
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i w = _mm512_set1_epi32(width), last = _mm512_set1_epi32(width - 1), zero = _mm512_setzero_si512();
+    int count = height * width;
+    // Each lane's column: (i0 + lane) mod width, kept up to date as i0 moves on by 16.
+    __m512i col = lane;
+    while (_mm512_cmpge_epi32_mask(col, w)) col = _mm512_mask_sub_epi32(col, _mm512_cmpge_epi32_mask(col, w), col, w);
+    const __m512i step = _mm512_set1_epi32(16 % width);
+    for (int i0 = 0; i0 < count; i0 += 16) {
+        __mmask16 in = lanes(count - i0);
+        __mmask16 notLeft = in & ~_mm512_cmpeq_epi32_mask(col, zero), notRight = in & ~_mm512_cmpeq_epi32_mask(col, last);
+        const float *p = plane + i0;
+        __m512 m = _mm512_mask_loadu_ps(none, in, p);
+        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(none, notLeft, p - 1));
+        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(none, notRight, p + 1));
+        // The row above exists from i = width on, the row below up to count − width.
+        __mmask16 up = in & (i0 >= width ? 0xFFFF : (__mmask16)~lanes(width - i0));
+        __mmask16 down = in & lanes(count - width - i0);
+        __m512 a = _mm512_mask_loadu_ps(none, up, p - width);
+        a = _mm512_max_ps(a, _mm512_mask_loadu_ps(none, up & notLeft, p - width - 1));
+        a = _mm512_max_ps(a, _mm512_mask_loadu_ps(none, up & notRight, p - width + 1));
+        __m512 b = _mm512_mask_loadu_ps(none, down, p + width);
+        b = _mm512_max_ps(b, _mm512_mask_loadu_ps(none, down & notLeft, p + width - 1));
+        b = _mm512_max_ps(b, _mm512_mask_loadu_ps(none, down & notRight, p + width + 1));
+        _mm512_mask_storeu_ps(out + i0, in, _mm512_max_ps(m, _mm512_max_ps(a, b)));
+        col = _mm512_add_epi32(col, step);
+        col = _mm512_mask_sub_epi32(col, _mm512_cmpge_epi32_mask(col, w), col, w);
+    }
+}
+
 // Mean of each of `channels` runs of `area` values.
 AVX512 static void channel_means(const float *x, int channels, int area, float *y) {
     for (int c = 0; c < channels; c++) {

@@ -123,13 +123,20 @@ enum Kernels {
     /// Max pooling with windows 3 wide and stride 1 or 2 across (GoogLeNet's, ResNet's, AlexNet's),
     /// one output row at a time: the maximum of its window rows into a line padded with −∞ on both
     /// sides (so clipped windows need no edge cases), then of three neighbours, 16 (stride 1) or 8
-    /// (stride 2: even and odd halves of two loads) outputs at a time. With AVX-512, stride 2 across
-    /// runs in C (`zoo_max_pool3_stride2`: 16 outputs at a time straight from the input rows, no
-    /// copied line; GoogLeNet's pool1–3 0.93×, 0.86×, 0.77× the time, AlexNet's 0.79×); stride 1
-    /// stays here (in C, 1.26–2× slower on the inception blocks' 3 × 3 / 1 pools than the
-    /// whole-plane passes below, which beat rows of 7–28 values).
+    /// (stride 2: even and odd halves of two loads) outputs at a time. With AVX-512 both common
+    /// cases run in C: stride 2 across (`zoo_max_pool3_stride2`: 16 outputs at a time straight
+    /// from the input rows, no copied line; GoogLeNet's pool1–3 0.93×, 0.86×, 0.77× the time,
+    /// AlexNet's 0.79×) and the inception blocks' 3 × 3 / 1 with padding 1 (`zoo_max_pool3_same`:
+    /// the plane as one line, nine masked loads per 16 outputs — 0.6–0.96×, 0.81× over
+    /// GoogLeNet's nine, where a row-by-row C version had been 1.26–2× slower than the
+    /// whole-plane Swift passes below). `ZOO_POOL_SWIFT=1` keeps Swift (to compare).
     static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
                              H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
+        if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && cpuHasAVX512 && !swiftPools {
+            // In C, the plane as one line, 16 outputs at a time from nine masked loads.
+            for c in channels { zoo_max_pool3_same(x + c * H * W, Int32(H), Int32(W), y + c * H * W) }
+            return
+        }
         if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && H >= 2 && W >= 2 {
             // 3 × 3, stride 1, padding 1 (inception's pool branch): whole-plane passes, each one
             // long vector operation (rows of 7–28 values make per-row work mostly overhead).
@@ -155,8 +162,8 @@ enum Kernels {
             return
         }
         if sw == 2 && cpuHasAVX512 && !swiftPools {
-            // Column stride 2 in C with AVX-512, 16 outputs at a time and no copied rows (the row
-            // by row Swift below spent GoogLeNet's pool3, 480 channels of 28 × 28, 0.30 ms).
+            // Column stride 2 in C, 16 outputs at a time and no copied rows (the row-by-row Swift
+            // below spent GoogLeNet's pool3, 480 channels of 28 × 28, 0.30 ms).
             for c in channels {
                 zoo_max_pool3_stride2(x + c * H * W, Int32(H), Int32(W), Int32(OH), Int32(OW), Int32(kh), Int32(sh), Int32(pt), Int32(pl),
                                       y + c * OH * OW)
@@ -207,7 +214,7 @@ enum Kernels {
         }
     }
 
-    /// `ZOO_POOL_SWIFT=1` keeps max pooling with column stride 2 in Swift (to compare the two).
+    /// `ZOO_POOL_SWIFT=1` keeps max pooling in Swift (to compare the two).
     static let swiftPools = ProcessInfo.processInfo.environment["ZOO_POOL_SWIFT"] == "1"
 
     /// max(a, b) as one instruction (`maxss`/`vmaxps`; Swift's `max` keeps a NaN-aware select).

@@ -3,16 +3,18 @@ import Testing
 import ZooCore
 @testable import ZooEngine
 
-/// Max pooling with 3-wide windows and column stride 2 (`zoo_max_pool3_stride2`, AlexNet's,
-/// GoogLeNet's and ResNet's pools) against the maximum taken window by window, and worked by hand.
+/// Max pooling in C: 3-wide windows with column stride 2 (`zoo_max_pool3_stride2`, AlexNet's,
+/// GoogLeNet's and ResNet's pools) and 3 × 3 windows with stride 1 and padding 1
+/// (`zoo_max_pool3_same`, the inception blocks'), against the maximum taken window by window, and
+/// worked by hand.
 struct MaxPoolInCTests {
     /// The window maximum, what lies outside the plane skipped (−∞ where nothing is inside).
-    static func reference(_ x: [Float], h: Int, w: Int, oh: Int, ow: Int, kh: Int, sh: Int, pt: Int, pl: Int) -> [Float] {
+    static func reference(_ x: [Float], h: Int, w: Int, oh: Int, ow: Int, kh: Int, sh: Int, pt: Int, pl: Int, sw: Int = 2) -> [Float] {
         var y = [Float](repeating: -.infinity, count: oh * ow)
         for oy in 0..<oh {
             for ox in 0..<ow {
                 for r in (oy * sh - pt)..<(oy * sh - pt + kh) where r >= 0 && r < h {
-                    for c in (2 * ox - pl)..<(2 * ox - pl + 3) where c >= 0 && c < w { y[oy * ow + ox] = max(y[oy * ow + ox], x[r * w + c]) }
+                    for c in (sw * ox - pl)..<(sw * ox - pl + 3) where c >= 0 && c < w { y[oy * ow + ox] = max(y[oy * ow + ox], x[r * w + c]) }
                 }
             }
         }
@@ -42,6 +44,22 @@ struct MaxPoolInCTests {
                     #expect(past == 0, "\(h)×\(w): written past the output")
                 }
             }
+        }
+    }
+
+    /// 3 × 3, stride 1, padding 1 (`zoo_max_pool3_same`): planes of one row or column, narrower
+    /// than a vector (16 lanes spanning several rows), and wider.
+    @Test func sameSizeWindowsMatchTheWindowMaximum() {
+        guard PackedMatrices.available else { return }
+        var rng = RandomSource(seed: 9)
+        for (h, w) in [(1, 1), (1, 5), (5, 1), (2, 2), (3, 17), (7, 7), (14, 14), (13, 35), (28, 28)] {
+            let x = (0..<(h * w)).map { _ in Float(rng.normal()) }
+            let expected = Self.reference(x, h: h, w: w, oh: h, ow: w, kh: 3, sh: 1, pt: 1, pl: 1, sw: 1)
+            var y = [Float](repeating: .nan, count: h * w + 32)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { zoo_max_pool3_same(xp.baseAddress!, Int32(h), Int32(w), $0.baseAddress!) } }
+            #expect(Array(y[0..<(h * w)]) == expected, "\(h)×\(w)")
+            let past = y[(h * w)...].filter { !$0.isNaN }.count
+            #expect(past == 0, "\(h)×\(w): written past the output")
         }
     }
 

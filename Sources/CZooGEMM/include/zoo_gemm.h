@@ -68,6 +68,10 @@ void zoo_conv_direct(const float *packed, int m, int k, int first, int count, co
 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh, int pt,
                            int pl, float *out);
 
+/// Max pooling 3 × 3, stride 1, padding 1 of one channel (`height` × `width`, the output the same
+/// size; the padding counts as −∞). Only when `zoo_gemm_available()`.
+void zoo_max_pool3_same(const float *plane, int height, int width, float *out);
+
 /// A fully-connected layer at a small batch: y[j·ldy + i] = bias[i] + Σₖ w[i·ldw + k]·x[j·ldx + k]
 /// for rows first ..< first + count of W and samples j < n (bias NULL for none): dot products
 /// with W and the samples read in place. Only when `zoo_gemm_available()`.
