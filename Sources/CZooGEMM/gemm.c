@@ -96,6 +96,8 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
                                 const float *scale, const float *bias, const float *addend, int relu) {
     __m512 zero = _mm512_setzero_ps();
     for (int i = 0; i < mr; i++) {
+        // The scale and the bias as one FMA, as where C is stored in place.
+        __m512 f = _mm512_set1_ps(scale ? scale[i] : 1.0f), t = _mm512_set1_ps(bias ? bias[i] : 0.0f);
         for (int l = 0, j = map->j0; l < nr;) {
             int oy = j / map->wq, ox = j - oy * map->wq;
             int run = map->wq - ox < nr - l ? map->wq - ox : nr - l;
@@ -104,8 +106,7 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
             for (int v = 0; v < valid; v += 16) {
                 __mmask16 m = lanes(valid - v);
                 __m512 x = _mm512_maskz_loadu_ps(m, buf + i * NR + l + v);
-                if (scale) x = _mm512_mul_ps(x, _mm512_set1_ps(scale[i]));
-                if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));
+                x = _mm512_fmadd_ps(x, f, t);
                 if (addend) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, addend + at + v));
                 if (relu) x = _mm512_max_ps(x, zero);
                 _mm512_mask_storeu_ps(c + at + v, m, x);
@@ -122,7 +123,8 @@ AVX512 static void scatter_tile(const float *buf, int mr, int nr, const column_m
 typedef struct { const float *src; long ldb; const int *offsets; long ahead; } b_source;
 
 // An 8 × (16·nv) tile of C: `a` kc × 8 packed (lda = 0) or A's rows in place (leading dimension
-// lda), `b` kc × 16·nv packed (nv = 4: kc × 48, then the 49th column's kc) — or, with `from`, the buffer this tile packs B into as it reads it.
+// lda), `b` kc × 16·nv packed (nv = 4: kc × 48, then the 49th column's kc values) — or, with
+// `from`, the buffer this tile packs B into as it reads it.
 // `add` ≠ 0 adds to C (a later K block); `bias` (this tile's 8 rows), `addend` (a tile laid out as
 // C's) and `relu` only on the last K block.
 AVX512 INLINE void wide_tile(int nv, int kc, const float *a, long lda, const float *b, float *c, long ldc, int mr, int nr,
