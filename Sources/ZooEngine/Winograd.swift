@@ -226,10 +226,12 @@ struct WinogradKernel: @unchecked Sendable {
         store(t0, 0); store(t1, 1); store(t2, 2); store(t3, 3)
     }
 
-    /// y = Aᵀ m A for each filter and tile, times the scale, plus the bias, through the ReLU when fused; only the
-    /// outputs inside the map are written (the last tile row or column may be half outside).
+    /// y = Aᵀ m A for each filter and tile, times the scale, plus the bias, through the ReLU when
+    /// fused; only the outputs inside the map are written (the last tile row or column may be half
+    /// outside).
+    /// `inC`: the C transform (AVX-512) rather than Swift's (tests run both).
     func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
-                         filters range: Range<Int>? = nil) {
+                         filters range: Range<Int>? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = tileRows * tilesAcross, stride = filters * tiles
         for f in range ?? 0..<filters {
             let b = bias?[f] ?? 0, s = scale?[f] ?? 1
@@ -238,7 +240,7 @@ struct WinogradKernel: @unchecked Sendable {
             for r in 0..<tileRows {
                 let oy = 2 * (firstTileRow + r)
                 var tx = 0
-                if cpuHasAVX512 {
+                if inC {
                     // In C, 16 tiles at a time, the map's right and bottom edges through masks.
                     zoo_winograd_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, oy + 1 < outHeight ? 2 : 1,
                                             Int32(tilesAcross), s, b, relu ? 1 : 0)

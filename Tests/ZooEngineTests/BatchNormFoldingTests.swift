@@ -54,4 +54,38 @@ struct BatchNormFoldingTests {
             #expect(Self.relativeError(both["relu"]!, reference["relu"]!) <= 1e-5, "\(method), \(threads) threads: after the raw")
         }
     }
+
+    /// Winograd's output stage with a scale, in Swift (CPUs without AVX-512) and in C, on random
+    /// products M for a map whose last tile row and column are half outside, with and without the
+    /// ReLU: the same outputs, nothing written past the map.
+    @Test func winogradOutputScaledInSwiftAndC() throws {
+        guard cpuHasAVX512 else { return }
+        var b = NetworkBuilder("w", input: [64, 13, 37])
+        b.conv("c", filters: 16, kernel: 3, padding: 1)   // Winograd's least
+        let model = try Model.randomlyInitialised(b.build(), seed: 2)
+        guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return }
+        var k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: model.parameters["c"]!["bias"])
+        k.prepare()
+        var rng = RandomSource(seed: 4)
+        let folded = k.folding(scale: (0..<16).map { _ in Float(rng.normal()) }, shift: (0..<16).map { _ in Float(rng.normal()) })
+        guard var w = folded.winograd else { Issue.record("Winograd does not apply"); return }
+        let tiles = w.tileRows * w.tilesAcross, out = 16 * 13 * 37
+        let m = (0..<(16 * 16 * tiles + 16)).map { _ in Float(rng.normal()) }
+        for relu in [false, true] {
+            w.relu = relu
+            var results: [[Float]] = []
+            for inC in [false, true] {
+                var y = [Float](repeating: 777, count: out + 64)
+                m.withUnsafeBufferPointer { mp in
+                    y.withUnsafeMutableBufferPointer { w.transformOutput(mp.baseAddress!, into: $0.baseAddress!, firstTileRow: 0, tileRows: w.tileRows, inC: inC) }
+                }
+                #expect(y[out...].allSatisfy { $0 == 777 }, "in C \(inC): written past the map")
+                results.append(Array(y[0..<out]))
+            }
+            let top = results[1].map(abs).max()!
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-6 * max(top, 1), "relu \(relu): Swift and C differ by \(worst)")
+            #expect(results[0].contains { $0 != 0 } && w.scale != nil)
+        }
+    }
 }
