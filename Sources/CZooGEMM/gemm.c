@@ -499,20 +499,18 @@ void zoo_gemm_rows(const float *a, long lda, int m, int k, int first, int count,
     gemm(a, lda > 0 ? lda : 1, m, k, first, count, n, n, 0, b, ldb, c, ldc, 0, bias, 0, relu);
 }
 
-// Vector lanes the tiles of `n` columns take (48 per whole tile, the rest rounded up to 16).
-static long tile_lanes(long n) { return n / NR * NR + (n % NR + 15) / 16 * 16; }
-
 void zoo_conv_direct(const float *packed, int m, int k, int first, int count, const float *q, const int *offsets,
                      long qstride, int images, int begin, int end, int wq, int ow, float *c, long ldc, long cstride,
                      const float *scale, const float *bias, const float *addend, int relu) {
     if (count <= 0 || end <= begin || images <= 0 || k <= 0) return;
     // Whole output rows (begin and end on a row's start and end): tiles that stay within a row
     // store C in place — no garbage columns, no column map — where rows hold a whole tile and
-    // rounding each to whole vectors costs little (conv1 7 × 7 / 2, rows of 112: 0.88× the
-    // mapped time; rows of 14 or 28 were slower, their tiles mostly 16 or 32 wide).
+    // their tiles' FMAs (`zoo_gemm_fmas`) cost little more than the grid's (conv1 7 × 7 / 2,
+    // rows of 112: 0.88× the mapped time; rows of 14 or 28 were slower, their tiles mostly 16 or
+    // 32 wide).
     int r0 = begin / wq, r1 = (end - ow) / wq + 1;
     if (wq > ow && ow >= NR && begin == r0 * wq && end == (r1 - 1) * wq + ow &&
-        10 * (r1 - r0) * tile_lanes(ow) <= 11 * tile_lanes(end - begin)) {
+        10L * (r1 - r0) * zoo_gemm_fmas(k, ow, 0) <= 11L * zoo_gemm_fmas(k, end - begin, 1)) {
         for (int i = 0; i < images; i++) {
             gemm_layout g = {q + i * qstride + (long)r0 * wq, 0, wq, offsets, r1 - r0, 0, ow, c + i * cstride + (long)r0 * ow,
                              ldc, ow, scale, bias, addend ? addend + i * cstride + (long)r0 * ow : 0, relu, 0, ow};
