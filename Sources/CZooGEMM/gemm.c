@@ -535,13 +535,20 @@ AVX512 INLINE __mmask16 inside(int start, int lo, int hi) {
     return b <= a ? (__mmask16)0 : (__mmask16)(lanes(b) & ~lanes(a));
 }
 
+// The even (0, 2, …, 30) or odd (1, 3, …, 31) values of the 32 in a and b (a first): a row read
+// with stride 2, 16 values at a time (Winograd's input, im2col, max pooling).
+AVX512 INLINE __m512 evens(__m512 a, __m512 b) {
+    return _mm512_permutex2var_ps(a, _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0), b);
+}
+AVX512 INLINE __m512 odds(__m512 a, __m512 b) {
+    return _mm512_permutex2var_ps(a, _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1), b);
+}
+
 // Tiles k = 0..15 of one tile row of one channel: `line` points at the input row y0 at column
 // x0 = 2·tx − padLeft (row stride `width`); of its 4 × 34 block, rows i with bit i of `rows` and
 // columns lo ..< hi lie inside the input, the rest reads as zero (the padding); V[ξ] for the 16
 // tiles is stored at out + ξ·stride (the lanes of `keep` only). Masked-off lanes are not read.
 AVX512 static void input16(const float *line, long width, float *out, long stride, __mmask16 keep, int rows, int lo, int hi) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     __mmask16 ma = inside(0, lo, hi), mb = inside(16, lo, hi), ma2 = inside(2, lo, hi), mb2 = inside(18, lo, hi);
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
@@ -549,10 +556,10 @@ AVX512 static void input16(const float *line, long width, float *out, long strid
         int in = rows >> i & 1;
         __m512 a = _mm512_maskz_loadu_ps(in ? ma : 0, p), b = _mm512_maskz_loadu_ps(in ? mb : 0, p + 16);
         __m512 a2 = _mm512_maskz_loadu_ps(in ? ma2 : 0, p + 2), b2 = _mm512_maskz_loadu_ps(in ? mb2 : 0, p + 18);
-        d[i][0] = _mm512_permutex2var_ps(a, even, b);
-        d[i][1] = _mm512_permutex2var_ps(a, odd, b);
-        d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
-        d[i][3] = _mm512_permutex2var_ps(a2, odd, b2);
+        d[i][0] = evens(a, b);
+        d[i][1] = odds(a, b);
+        d[i][2] = evens(a2, b2);
+        d[i][3] = odds(a2, b2);
     }
     // Bᵀ d: rows t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3; then each row times B.
     for (int j = 0; j < 4; j++) {
@@ -622,7 +629,6 @@ AVX512 void zoo_winograd_output_row(const float *m, long stride, float *top, lon
 // ox < outWidth; stride 1 or 2. Masked loads leave the padding at zero without a branch per value.
 AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {
     const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i zero = _mm512_setzero_si512(), limit = _mm512_set1_epi32(width);
     for (int ox = 0; ox < outWidth; ox += 16) {
         __mmask16 store = outWidth - ox >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (outWidth - ox)) - 1);
@@ -637,7 +643,7 @@ AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int 
             __mmask16 ia = _mm512_cmpge_epi32_mask(xa, zero) & _mm512_cmplt_epi32_mask(xa, limit);
             __mmask16 ib = _mm512_cmpge_epi32_mask(xb, zero) & _mm512_cmplt_epi32_mask(xb, limit);
             __m512 a = _mm512_maskz_loadu_ps(ia, line + start), b = _mm512_maskz_loadu_ps(ib, line + start + 16);
-            _mm512_mask_storeu_ps(out + ox, store, _mm512_permutex2var_ps(a, even, b));
+            _mm512_mask_storeu_ps(out + ox, store, evens(a, b));
         }
     }
 }
@@ -653,8 +659,6 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
 // on; the rows' maximum taken first (once per load), then the three columns'.
 AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh,
                                   int pt, int pl, float *out) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512 none = _mm512_set1_ps(-__builtin_inff());
     for (int oy = 0; oy < outHeight; oy++) {
         int y0 = oy * sh - pt, ya = y0 < 0 ? 0 : y0, yb = y0 + kh < height ? y0 + kh : height;
@@ -670,9 +674,7 @@ AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int
                 a2 = _mm512_max_ps(_mm512_mask_loadu_ps(none, m2, p + 2), a2);
                 b2 = _mm512_max_ps(_mm512_mask_loadu_ps(none, m3, p + 18), b2);
             }
-            __m512 left = _mm512_permutex2var_ps(a, even, b), middle = _mm512_permutex2var_ps(a, odd, b);
-            __m512 right = _mm512_permutex2var_ps(a2, even, b2);
-            _mm512_mask_storeu_ps(o + ox, lanes(outWidth - ox), _mm512_max_ps(_mm512_max_ps(left, middle), right));
+            _mm512_mask_storeu_ps(o + ox, lanes(outWidth - ox), _mm512_max_ps(_mm512_max_ps(evens(a, b), odds(a, b)), evens(a2, b2)));
         }
     }
 }

@@ -428,7 +428,7 @@ struct ConvolutionKernel: @unchecked Sendable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(n), Int32(k),
                         1, w.baseAddress! + (g * fg + share.lowerBound) * k, Int32(k), b, Int32(ldb), 0, c.output + share.lowerBound * ldc, Int32(ldc))
         }
-        if bias != nil || scale != nil || relu || c.addend != nil {
+        if bias != nil || relu || c.addend != nil {
             for f in share { finish(filter: g * fg + f, c.output + f * ldc, into: c + f * ldc, count: n) }
         }
     }
@@ -486,19 +486,12 @@ struct ConvolutionKernel: @unchecked Sendable {
         return k
     }
 
-    /// target = source × filter f's scale + its bias (+ the addend), through the ReLU when fused
-    /// (`target` may be `source`).
+    /// target = source + filter f's bias (+ the addend), through the ReLU when fused (`target`
+    /// may be `source`). (Only where OpenBLAS multiplied: a kernel with a `scale` has its filters
+    /// prepared, and Zoo's GEMM or Winograd's output stage applies it.)
     @inline(__always)
     func finish(filter f: Int, _ source: UnsafePointer<Float>, into target: Destination, count: Int) {
-        if let s = scale?[f], s != 1 {
-            for i in 0..<count { target.output[i] = source[i] * s }
-            return finishBiased(filter: f, target.output, into: target, count: count)
-        }
-        finishBiased(filter: f, source, into: target, count: count)
-    }
-
-    @inline(__always)
-    private func finishBiased(filter f: Int, _ source: UnsafePointer<Float>, into target: Destination, count: Int) {
+        assert(scale == nil, "a scaled kernel runs on prepared filters")
         let b = bias?[f] ?? 0, y = target.output
         if let a = target.addend {
             if relu { for i in 0..<count { y[i] = max(source[i] + b + a[i], 0) } } else { for i in 0..<count { y[i] = source[i] + b + a[i] } }

@@ -132,14 +132,16 @@ enum Kernels {
     /// whole-plane Swift passes below). `ZOO_POOL_SWIFT=1` keeps Swift (to compare).
     static func maxPool3Wide(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Range<Int>,
                              H: Int, W: Int, OH: Int, OW: Int, kh: Int, sh: Int, sw: Int, pt: Int, pl: Int) {
-        if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && cpuHasAVX512 && !swiftPools {
+        // 3 × 3, stride 1, padding 1: an inception block's pool branch.
+        let same = sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W
+        if same && cpuHasAVX512 && !swiftPools {
             // In C, the plane as one line, 16 outputs at a time from nine masked loads.
             for c in channels { zoo_max_pool3_same(x + c * H * W, Int32(H), Int32(W), y + c * H * W) }
             return
         }
-        if sw == 1 && sh == 1 && kh == 3 && pt == 1 && pl == 1 && OH == H && OW == W && H >= 2 && W >= 2 {
-            // 3 × 3, stride 1, padding 1 (inception's pool branch): whole-plane passes, each one
-            // long vector operation (rows of 7–28 values make per-row work mostly overhead).
+        if same && H >= 2 && W >= 2 {
+            // Whole-plane passes, each one long vector operation (rows of 7–28 values make
+            // per-row work mostly overhead).
             let t = UnsafeMutablePointer<Float>.allocate(capacity: H * W)
             defer { t.deallocate() }
             @inline(__always) func maxInto(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
