@@ -57,6 +57,14 @@ final class PackedMatrices: @unchecked Sendable {
             body(t, units.lowerBound * unit..<min(count, units.upperBound * unit))
         }
     }
+
+    /// As `share`, balanced while it runs (`shareBalanced`).
+    static func shareBalanced(_ count: Int, parts: Int, movable: Bool = true, _ body: @Sendable (_ part: Int, _ rows: Range<Int>) -> Void) {
+        let unit = panelRows
+        ZooEngine.shareBalanced((count + unit - 1) / unit, parts: parts, movable: movable) { t, units in
+            body(t, units.lowerBound * unit..<min(count, units.upperBound * unit))
+        }
+    }
 }
 
 /// Where a convolution writes: `output`, plus `addend` (a residual block's shortcut, laid out as
@@ -244,14 +252,14 @@ struct ConvolutionKernel: @unchecked Sendable {
         case .rows:
             if let w = winogradForm {
                 for n in 0..<batch {
-                    shareOut(w.tileRows, parts: threads) { t, tileRows in
+                    shareBalanced(w.tileRows, parts: threads, movable: w.packed != nil) { t, tileRows in
                         w.run(x.pointer + n * inCount, y.output + n * outCount, workspace: spaces[t].pointer, tileRows: tileRows, threads: threads)
                     }
                 }
                 return
             }
             for n in 0..<batch {
-                shareOut(outHeight, parts: threads) { t, rows in
+                shareBalanced(outHeight, parts: threads, movable: packed != nil) { t, rows in
                     self.run(x.pointer + n * inCount, y + n * outCount, workspace: spaces[t].pointer, rows: rows, threads: threads)
                 }
             }
@@ -266,24 +274,24 @@ struct ConvolutionKernel: @unchecked Sendable {
                 let image = UnsafeSendable(x.pointer + n * inCount), out = y + n * outCount
                 if let d = direct {
                     // The threads fill the grid's channels together, then each takes a share of the filters.
-                    shareOut(inChannels, parts: threads) { _, channels in
+                    shareBalanced(inChannels, parts: threads) { _, channels in
                         d.fill(image.pointer, channels: channels, rows: 0..<d.hq, columns.pointer)
                     }
-                    PackedMatrices.share(filters, parts: threads) { _, share in
+                    PackedMatrices.shareBalanced(filters, parts: threads) { _, share in
                         self.multiplyDirect(group: 0, filters: share, images: 1, rows: 0..<self.outHeight, columns.pointer, out)
                     }
                     continue
                 }
                 if !isPointwise {
                     // Each thread writes the rows (c, ky, kx) of its share of the channels.
-                    shareOut(inChannels, parts: threads) { _, channels in
+                    shareBalanced(inChannels, parts: threads) { _, channels in
                         self.im2col(image.pointer + channels.lowerBound * self.height * self.width, channels: channels.count,
                                     columns.pointer + channels.lowerBound * self.kh * self.kw * spatial, firstRow: 0, rows: self.outHeight)
                     }
                 }
                 let b = isPointwise ? image : columns
                 // Zoo's GEMM takes its shares in whole packed panels.
-                PackedMatrices.share(filters, parts: threads) { _, share in
+                PackedMatrices.shareBalanced(filters, parts: threads, movable: packed != nil) { _, share in
                     self.multiply(group: 0, filters: share, columns: spatial, b.pointer, ldb: spatial, out, ldc: spatial)
                 }
             }

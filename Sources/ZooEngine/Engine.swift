@@ -271,8 +271,13 @@ public final class Engine: @unchecked Sendable {
         let head = wanted.filter { $0.key < cut }.merging([cut: cutName]) { a, _ in a }
         let tail = wanted.filter { $0.key > cut }
         let parts = StreamResults(count: batch), failure = FirstError()
-        shareOut(batch, parts: streams) { _, images in
-            for n in images {
+        // Each stream takes the next image when it is done with one, so that a stream on a slower
+        // core does fewer images rather than keeping the other waiting (`ZOO_BALANCE=0`: each
+        // stream a fixed run of images, to compare).
+        let next = Counter(), dynamic = WorkerPool.balanced
+        shareOut(dynamic ? streams : batch, parts: streams) { _, run in
+            var fixed = run.makeIterator()
+            while let n = dynamic ? next.next(below: batch) : fixed.next() {
                 do {
                     let image = Tensor(shape: [1] + dims, data: Array(input.data[(n * imageSize)..<((n + 1) * imageSize)]))
                     parts.set(n, try self.execute(image, wanted: head, threads: 1, through: cut))
@@ -471,7 +476,7 @@ public final class Engine: @unchecked Sendable {
     /// Splits 0..<count among the threads in contiguous chunks (element-wise kernels); one chunk
     /// when the work is too small to be worth a thread hand-off.
     private func chunks(_ count: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-        shareOut(count, parts: count >= 32_768 ? threads : 1) { _, range in body(range) }
+        shareBalanced(count, parts: count >= 32_768 ? threads : 1) { _, range in body(range) }
     }
 
     private func isAlias(_ i: Int, _ step: Step, useFolded: Set<Int>, reluAliases: Set<Int>) -> Bool {
@@ -518,7 +523,7 @@ public final class Engine: @unchecked Sendable {
             }
         case .pool(let p):
             if batch == 1 && threads > 1 {
-                shareOut(info.output.channels, parts: threads) { _, range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
+                shareBalanced(info.output.channels, parts: threads) { _, range in Kernels.pool(p, info: info, xs.pointer, ys.pointer, channels: range) }
             } else {
                 perSample { n in Kernels.pool(p, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }
@@ -528,7 +533,7 @@ public final class Engine: @unchecked Sendable {
             perSample { n in Kernels.globalAverage(info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
         case .lrn(let l):
             if batch == 1 && threads > 1 {
-                shareOut(info.output.height * info.output.width, parts: threads) { _, range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
+                shareBalanced(info.output.height * info.output.width, parts: threads) { _, range in Kernels.lrn(l, info: info, xs.pointer, ys.pointer, positions: range) }
             } else {
                 perSample { n in Kernels.lrn(l, info: info, xs.pointer + n * inCount, ys.pointer + n * outSize) }
             }

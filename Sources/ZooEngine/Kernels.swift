@@ -329,7 +329,7 @@ enum Kernels {
         }
         if batch > 1 && batch <= 16 && zooGEMM && PackedMatrices.denseDots {
             withPointers { ws, shift in
-                shareOut(outputs, parts: parts) { _, share in
+                shareBalanced(outputs, parts: parts) { _, share in
                     zoo_dense_dots(ws.pointer, inputs, Int32(inputs), Int32(share.lowerBound), Int32(share.count), xs.pointer, inputs,
                                    Int32(batch), ys.pointer, outputs, shift?.pointer)
                 }
@@ -342,7 +342,7 @@ enum Kernels {
             for n in 0..<batch { for j in 0..<inputs { xt[j * batch + n] = x[n * inputs + j] } }
             let xts = UnsafeSendable(xt), yts = UnsafeSendable(yt)
             withPointers { ws, shift in
-                PackedMatrices.share(outputs, parts: parts) { _, share in
+                PackedMatrices.shareBalanced(outputs, parts: parts) { _, share in
                     zoo_gemm_rows(ws.pointer, inputs, Int32(outputs), Int32(inputs), Int32(share.lowerBound), Int32(share.count), Int32(batch),
                                   xts.pointer, batch, yts.pointer, batch, shift?.pointer, 0)
                 }
@@ -352,6 +352,9 @@ enum Kernels {
         }
         weights.withUnsafeBufferPointer { w in
             let ws = UnsafeSendable(UnsafeMutablePointer(mutating: w.baseAddress!))
+            // Cut in halves: OpenBLAS's SGEMV may round a row differently where its share begins
+            // elsewhere, and a run must give the same numbers as the last (`shareBalanced` moves
+            // the cut from run to run; Zoo's kernels give each output the same sums wherever it falls).
             shareOut(outputs, parts: parts) { _, share in
                 let first = share.lowerBound, count = share.count
                 if batch == 1 {

@@ -22,6 +22,74 @@ func shareOut(_ count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ range:
     DispatchQueue.concurrentPerform(iterations: parts, execute: part)
 }
 
+/// As `shareOut`, with the cut between two threads' shares placed by how fast each thread has
+/// been running: on a virtual machine the other tenants slow one core at a time, for seconds (one
+/// thread took 1.2× the other's time per unit of work over a whole `zoo bench` run, the other way
+/// round in the next), and a half-and-half cut leaves the faster thread waiting for the slower.
+/// Each call times both shares and moves the caller's fraction a quarter of the way towards the
+/// fraction that would have finished both at once. Other thread counts share statically, and so
+/// does `movable: false`: work whose numbers depend on where a share begins (OpenBLAS's SGEMM
+/// rounds a row or column differently with its share's bounds — Zoo's kernels give each output
+/// the same sums wherever it falls), where a run must still give the numbers of the last.
+func shareBalanced(_ count: Int, parts: Int, movable: Bool = true, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
+    guard parts == 2, count >= 2, movable, WorkerPool.balanced else { return shareOut(count, parts: parts, body) }
+    let balance = WorkerPool.balance, cut = balance.cut(count)
+    let timings = Timings()
+    let part = { @Sendable (t: Int) in
+        let start = DispatchTime.now().uptimeNanoseconds
+        body(t, t == 0 ? 0..<cut : cut..<count)
+        timings.record(t, DispatchTime.now().uptimeNanoseconds - start)
+    }
+    guard WorkerPool.shared.run(parts: 2, part) else {
+        // Dispatch's threads: which part ran on the caller's core is unknown, nothing to learn.
+        return DispatchQueue.concurrentPerform(iterations: 2, execute: part)
+    }
+    balance.update(callerUnits: cut, callerTime: timings.time(0), workerUnits: count - cut, workerTime: timings.time(1))
+}
+
+/// Each part's time in one `shareBalanced`.
+final class Timings: Sendable {
+    private let caller = Atomic<Int>(0), worker = Atomic<Int>(0)
+    func record(_ part: Int, _ ns: UInt64) {
+        if part == 0 { caller.store(Int(ns), ordering: .relaxed) } else { worker.store(Int(ns), ordering: .relaxed) }
+    }
+    func time(_ part: Int) -> Int { part == 0 ? caller.load(ordering: .relaxed) : worker.load(ordering: .relaxed) }
+}
+
+/// The caller's fraction of the work in `shareBalanced` (the worker's is the rest).
+final class Balance: Sendable {
+    /// The fraction in 1/65536.
+    private let fraction = Atomic<Int>(32768)
+    var callerFraction: Double { Double(fraction.load(ordering: .relaxed)) / 65536 }
+
+    /// Where the caller's share of 0..<count (count ≥ 2) ends: neither share empty.
+    func cut(_ count: Int) -> Int { min(count - 1, max(1, Int((Double(count) * callerFraction).rounded()))) }
+
+    /// Starts the caller's fraction again from `value` (tests: cuts elsewhere give the same numbers).
+    func reset(to value: Double) { fraction.store(Int(min(0.7, max(0.3, value)) * 65536), ordering: .relaxed) }
+
+    /// The fraction that would have had both shares finish together, approached by a quarter; shares
+    /// under 20 µs are not timed well enough to count.
+    func update(callerUnits: Int, callerTime: Int, workerUnits: Int, workerTime: Int) {
+        guard callerTime > 20_000, workerTime > 20_000 else { return }
+        let callerSpeed = Double(callerUnits) / Double(callerTime), workerSpeed = Double(workerUnits) / Double(workerTime)
+        let target = callerSpeed / (callerSpeed + workerSpeed)
+        let old = callerFraction
+        let new = min(0.7, max(0.3, old + (target - old) / 4))
+        fraction.store(Int(new * 65536), ordering: .relaxed)
+    }
+}
+
+/// Indices 0, 1, 2, … handed out one at a time to whichever thread asks next.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    /// The next index, nil once it reaches `end`.
+    func next(below end: Int) -> Int? {
+        let n = value.wrappingAdd(1, ordering: .relaxed).oldValue
+        return n < end ? n : nil
+    }
+}
+
 /// Threads that wait for work by spinning for a while (about 0.1 ms) before they sleep, so that
 /// handing a layer's share to another core costs a few microseconds: Dispatch's
 /// `concurrentPerform` wakes its threads each time, which cost GoogLeNet, ~150 hand-offs per
@@ -44,6 +112,9 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
     /// Pauses before a waiting worker sleeps.
     static let spins = 4000
+    /// How `shareBalanced` cuts; `ZOO_BALANCE=0` to cut in halves (to compare).
+    static let balance = Balance()
+    static let balanced = ProcessInfo.processInfo.environment["ZOO_BALANCE"] != "0"
 
     init(workers count: Int) {
         workers = (0..<count).map { _ in Worker() }

@@ -136,11 +136,11 @@ struct WinogradKernel: @unchecked Sendable {
         let tiles = tileRows * tilesAcross
         let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
         let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + 16 * channels * tiles)
-        shareOut(channels, parts: threads) { _, channels in
+        shareBalanced(channels, parts: threads) { _, channels in
             self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: channels)
         }
         // Shares of whole packed panels (Zoo's GEMM needs them; OpenBLAS does not mind).
-        PackedMatrices.share(filters, parts: threads) { _, share in
+        PackedMatrices.shareBalanced(filters, parts: threads, movable: packed != nil) { _, share in
             for xi in 0..<16 {
                 self.multiply(xi, filters: share, tiles: tiles, v.pointer + xi * self.channels * tiles, m.pointer + xi * self.filters * tiles)
             }

@@ -115,6 +115,45 @@ struct ThreadingTests {
         #expect(try engine.run(b)["fc2"]! == other)
     }
 
+    @Test func theCutFollowsTheFasterThread() {
+        let balance = Balance()
+        #expect(balance.cut(100) == 50 && balance.cut(2) == 1 && balance.cut(3) == 2)
+        // The caller did 50 units in 1 ms, the worker 50 in 2 ms: finishing together takes a 2/3
+        // share for the caller, approached by a quarter of the way from 1/2 each time.
+        balance.update(callerUnits: 50, callerTime: 1_000_000, workerUnits: 50, workerTime: 2_000_000)
+        #expect(abs(balance.callerFraction - (0.5 + (2.0 / 3 - 0.5) / 4)) < 1e-4)
+        #expect(balance.cut(100) == 54)
+        for _ in 0..<40 { balance.update(callerUnits: 50, callerTime: 1_000_000, workerUnits: 50, workerTime: 2_000_000) }
+        #expect(abs(balance.callerFraction - 2.0 / 3) < 1e-3 && balance.cut(30) == 20)
+        // Shares timed under 20 µs do not count; the fraction stays within 0.3 ... 0.7.
+        balance.update(callerUnits: 1, callerTime: 10_000, workerUnits: 99, workerTime: 10_000)
+        #expect(abs(balance.callerFraction - 2.0 / 3) < 1e-3)
+        for _ in 0..<40 { balance.update(callerUnits: 90, callerTime: 1_000_000, workerUnits: 10, workerTime: 9_000_000) }
+        #expect(abs(balance.callerFraction - 0.7) < 1e-4 && balance.cut(10) == 7 && balance.cut(2) == 1)
+        balance.reset(to: 0.1)
+        #expect(abs(balance.callerFraction - 0.3) < 1e-4)
+    }
+
+    @Test func wherever2ThreadsCutTheNumbersAreTheSame() throws {
+        // `shareBalanced` moves the cut between the two threads' shares from call to call (by how
+        // fast each has been): every layer's output must not depend on where it falls.
+        let model = try Model.randomlyInitialised(Self.network(), seed: 11)
+        let engine = try Engine(model: model, threads: 2)
+        let names = try Self.network().layers.map(\.name)
+        for batch in [1, 3] {
+            let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { Float(($0 * 7) % 13) - 6 })
+            var runs: [[String: Tensor]] = []
+            for fraction in [0.5, 0.3, 0.7, 0.42] {
+                WorkerPool.balance.reset(to: fraction)
+                runs.append(try engine.run(x, outputs: names))
+            }
+            for run in runs.dropFirst() {
+                for name in names { #expect(run[name]!.data == runs[0][name]!.data, "\(name), batch \(batch)") }
+            }
+        }
+        WorkerPool.balance.reset(to: 0.5)
+    }
+
     /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
     /// padding, a fused ReLU, one to three threads and batches that take every way of sharing
     /// (a small map with many filters shares the filters).
