@@ -234,8 +234,8 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Whether a batch runs as image streams: the engine's threads each take a contiguous share of
-    /// the images and run them one at a time, on one thread, through the network up to `streamCut`
+    /// Whether a batch runs as image streams: the engine's threads each take the next image not yet
+    /// taken and run it, on that one thread, through the network up to `streamCut`
     /// (the layer before the first fully-connected one; all of it where there is none); the
     /// fully-connected tail then runs layer by layer on the whole batch on all threads, so that its
     /// big matrices (AlexNet's, VGG's) are read once per batch, not once per image. Each image's
