@@ -31,9 +31,11 @@ func shareOut(_ count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ range:
 /// does `movable: false`: work whose numbers depend on where a share begins (OpenBLAS's SGEMM
 /// rounds a row or column differently with its share's bounds — Zoo's kernels give each output
 /// the same sums wherever it falls), where a run must still give the numbers of the last.
-func shareBalanced(_ count: Int, parts: Int, movable: Bool = true, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
+/// `balance` is the engine's, shared by every call (a test may give its own).
+func shareBalanced(_ count: Int, parts: Int, movable: Bool = true, balance: Balance = WorkerPool.balance,
+                   _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
     guard parts == 2, count >= 2, movable, WorkerPool.balanced else { return shareOut(count, parts: parts, body) }
-    let balance = WorkerPool.balance, cut = balance.cut(count)
+    let cut = balance.cut(count)
     let timings = Timings()
     let part = { @Sendable (t: Int) in
         let start = DispatchTime.now().uptimeNanoseconds

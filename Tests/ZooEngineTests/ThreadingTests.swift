@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import ZooCore
 @testable import ZooEngine
@@ -132,6 +133,26 @@ struct ThreadingTests {
         #expect(abs(balance.callerFraction - 0.7) < 1e-4 && balance.cut(10) == 7 && balance.cut(2) == 1)
         balance.reset(to: 0.1)
         #expect(abs(balance.callerFraction - 0.3) < 1e-4)
+    }
+
+    @Test(.enabled(if: WorkerPool.balanced, "ZOO_BALANCE=0 cuts in halves")) func sharesAreCutWhereTheBalanceSays() {
+        let seen = Mutex<[Int: [Range<Int>]]>([:])
+        for (fraction, cut) in [(0.5, 5), (0.3, 3), (0.7, 7), (0.62, 6)] {
+            let balance = Balance()
+            balance.reset(to: fraction)
+            seen.withLock { $0 = [:] }
+            shareBalanced(10, parts: 2, balance: balance) { t, range in seen.withLock { $0[t, default: []].append(range) } }
+            #expect(seen.withLock { $0 } == [0: [0..<cut], 1: [cut..<10]], "fraction \(fraction)")
+        }
+        // Where the numbers would depend on the cut, and on other thread counts: even shares.
+        seen.withLock { $0 = [:] }
+        let skewed = Balance()
+        skewed.reset(to: 0.3)
+        shareBalanced(10, parts: 2, movable: false, balance: skewed) { t, range in seen.withLock { $0[t, default: []].append(range) } }
+        #expect(seen.withLock { $0 } == [0: [0..<5], 1: [5..<10]])
+        seen.withLock { $0 = [:] }
+        shareBalanced(9, parts: 3, balance: skewed) { t, range in seen.withLock { $0[t, default: []].append(range) } }
+        #expect(seen.withLock { $0 } == [0: [0..<3], 1: [3..<6], 2: [6..<9]])
     }
 
     @Test func wherever2ThreadsCutTheNumbersAreTheSame() throws {
