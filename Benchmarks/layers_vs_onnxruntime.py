@@ -53,8 +53,8 @@ def show(title, per):
         print(f"  {ms:8.3f} ms  {kind:12} {name}")
 
 
-def ort_convs(path, x, prefix):
-    """onnxruntime's convolutions in the order it runs them, each its median ms per image."""
+def profiled_run(path, x, prefix):
+    """onnxruntime's profiler events for `a.runs` runs of the model (a fresh session each time)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = a.threads
     options.inter_op_num_threads = 1
@@ -63,8 +63,13 @@ def ort_convs(path, x, prefix):
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     for _ in range(a.runs):
         session.run(None, {"x": x})
+    return json.load(open(session.end_profiling()))
+
+
+def ort_convs(path, x, prefix):
+    """onnxruntime's convolutions in the order it runs them, each its median ms per image."""
     order, times = [], collections.defaultdict(list)
-    for e in json.load(open(session.end_profiling())):
+    for e in profiled_run(path, x, prefix):
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["args"].get("op_name") == "Conv":
             name = e["name"][:-len("_kernel_time")]
             if name not in times:
@@ -73,18 +78,25 @@ def ort_convs(path, x, prefix):
     return [statistics.median(times[n][2:] or times[n]) / a.batch for n in order]
 
 
-def zoo_convs():
-    """Zoo's convolutions in the order it runs them, each its median ms per image."""
+def zoo_profile():
+    """(layer, kind, ms) for each layer of each of `a.runs` + 2 runs of `zoo bench` (ZOO_PROFILE=1)."""
     env = dict(os.environ, ZOO_PROFILE="1")
     err = subprocess.run([a.zoo, "bench", ZOO_NAME[a.model], "--batch", str(a.batch), "--threads", str(a.threads),
                           "--runs", str(a.runs), "--warmup", "2"], env=env, check=True, capture_output=True, text=True).stderr
-    order, times = [], collections.defaultdict(list)
     for line in err.splitlines():
         parts = line.split("\t")
-        if len(parts) == 3 and parts[1] == "conv" and parts[2].endswith(" ms"):
-            if parts[0] not in times:
-                order.append(parts[0])
-            times[parts[0]].append(float(parts[2][:-3]))
+        if len(parts) == 3 and parts[2].endswith(" ms"):
+            yield parts[0], parts[1], float(parts[2][:-3])
+
+
+def zoo_convs():
+    """Zoo's convolutions in the order it runs them, each its median ms per image."""
+    order, times = [], collections.defaultdict(list)
+    for name, kind, ms in zoo_profile():
+        if kind == "conv":
+            if name not in times:
+                order.append(name)
+            times[name].append(ms)
     # A layer's time per run (with image streams each image's time, summed), the median over the
     # runs after the warm-up ones, per image.
     def per_image(v):
@@ -120,19 +132,11 @@ with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, a.model + ".onnx")
     torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=17, dynamo=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = a.threads
-    options.inter_op_num_threads = 1
-    options.enable_profiling = True
-    options.profile_file_prefix = os.path.join(tmp, "ort")
     x = np.random.default_rng(0).standard_normal((a.batch, 3, 224, 224)).astype(np.float32)
     if a.paired:
         paired(path, x)
         raise SystemExit
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    for _ in range(a.runs):
-        session.run(None, {"x": x})
-    events = json.load(open(session.end_profiling()))
+    events = profiled_run(path, x, os.path.join(tmp, "ort"))
     times = collections.defaultdict(list)
     for e in events:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
@@ -140,14 +144,9 @@ with tempfile.TemporaryDirectory() as tmp:
     # The first runs warm up: the median of the rest.
     show(f"onnxruntime {ort.__version__}", {k: statistics.median(v[2:] or v) for k, v in times.items()})
 
-    env = dict(os.environ, ZOO_PROFILE="1")
-    err = subprocess.run([a.zoo, "bench", ZOO_NAME[a.model], "--batch", str(a.batch), "--threads", str(a.threads),
-                          "--runs", str(a.runs), "--warmup", "2"], env=env, check=True, capture_output=True, text=True).stderr
     times = collections.defaultdict(list)
-    for line in err.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[2].endswith(" ms"):
-            times[(parts[0], parts[1])].append(float(parts[2][:-3]))
+    for name, kind, ms in zoo_profile():
+        times[(name, kind)].append(ms)
     # A layer's time per batch: the median over the runs after the 2 warm-up runs of its time in
     # each run. With image streams (batch > 1) each image's layers are timed and summed per run:
     # thread time, twice the wall time when two streams run at once.

@@ -50,15 +50,7 @@ final class PackedMatrices: @unchecked Sendable {
                         Int32(segment ?? n), cStride, b, ldb, c, ldc, scale, bias, addend, relu ? 1 : 0)
     }
 
-    /// 0..<count cut into `parts` shares that start on whole panels (for `shareOut`).
-    static func share(_ count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ rows: Range<Int>) -> Void) {
-        let unit = panelRows
-        shareOut((count + unit - 1) / unit, parts: parts) { t, units in
-            body(t, units.lowerBound * unit..<min(count, units.upperBound * unit))
-        }
-    }
-
-    /// As `share`, balanced while it runs (`shareBalanced`).
+    /// 0..<count cut into `parts` shares that start on whole panels, where `shareBalanced` cuts.
     static func shareBalanced(_ count: Int, parts: Int, movable: Bool = true, _ body: @Sendable (_ part: Int, _ rows: Range<Int>) -> Void) {
         let unit = panelRows
         ZooEngine.shareBalanced((count + unit - 1) / unit, parts: parts, movable: movable) { t, units in
