@@ -27,7 +27,9 @@ struct GradientTests {
         // Non-trivial biases and coefficients, so every term of every gradient matters.
         var rng = RandomSource(seed: seed + 1)
         var params = model.parameters
-        for (layer, tensors) in params { for (name, t) in tensors where name != "kernel" {
+        // In a fixed order (a dictionary's changes from run to run), so that a run checks the model the last did.
+        for layer in params.keys.sorted() { for name in params[layer]!.keys.sorted() where name != "kernel" {
+            let t = params[layer]![name]!
             params[layer]![name] = Tensor(shape: t.shape, data: t.data.map { $0 + Float(rng.normal() * 0.3) })
         } }
         model = try Model(network: network, parameters: params)
@@ -76,8 +78,11 @@ struct GradientTests {
                 }
                 let diff = distance(analytic, numeric)
                 // A gradient that is zero in exact arithmetic (a bias before a batch norm) leaves only
-                // rounding noise on both sides: the floor of 1e-2 keeps that from counting as an error.
-                let scale = max(norm(analytic), norm(numeric), 1e-2)
+                // rounding noise on both sides: the numeric side's is up to ~1e-5 (Float32 losses of ~1
+                // differenced over 12·eps), so the floor of 0.1 (an absolute 1e-4) keeps it from counting
+                // as an error. (With a floor of 1e-2 one CI run failed at 1.1e-3; across 8 random parameter
+                // orders the largest error is now 3.4e-4.)
+                let scale = max(norm(analytic), norm(numeric), 1e-1)
                 #expect(diff / scale <= 1e-3, "\(layer).\(name): relative error \(diff / scale)")
             }
         }
