@@ -37,4 +37,10 @@ expect "RBF" "$T/out"
 if "$ZOO" train lenet5-common --data "$X" --labels "$X" --epochs 1 -o "$T/bad.h5" > "$T/out" 2>&1; then fail "accepted images as labels"; fi
 expect "labels for the 10 inputs" "$T/out"
 [ ! -e "$T/bad.h5" ] || fail "a failed run left an output file"
+# zoo bench alternating two rules for steps ready together; a rule it does not know.
+"$ZOO" bench lenet5 --threads 2 --runs 3 --warmup 1 --rounds one-at-a-time --against side-by-side > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --against"; }
+expect "rounds one-at-a-time: median" "$T/out"
+expect "alternating with side-by-side" "$T/out"
+if "$ZOO" bench lenet5 --against sideways > "$T/out" 2>&1; then fail "accepted an unknown rule"; fi
+expect "one-at-a-time" "$T/out"
 echo "cli-tests: all passed"

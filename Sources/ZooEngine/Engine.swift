@@ -22,6 +22,8 @@ public final class Engine: @unchecked Sendable {
     let consumers: [[Int]]
     /// Activation buffers and workspaces, reused across layers and runs.
     let pool = BufferPool()
+    /// What the engine has learned about running ready steps side by side.
+    let rounds = RoundChoices()
     /// OpenBLAS's thread count is process-wide, and changing it while another thread is inside a BLAS
     /// call gives wrong results: every use of BLAS holds this lock (one run at a time, each with the
     /// thread count it asked for).
@@ -409,8 +411,18 @@ public final class Engine: @unchecked Sendable {
 
         while !ready.isEmpty {
             ready.sort()
-            let groups = threads > 1 && ready.count > 1 && !Engine.oneAtATime ? sideBySide(ready, threads: threads) : nil
-            let round = groups.map { $0.flatMap { $0 } } ?? [ready[0]]
+            let rule = rounds.rule
+            var groups = threads > 1 && ready.count > 1 && rule != .oneAtATime ? sideBySide(ready, threads: threads) : nil
+            // Whether such a round goes faster side by side or one step at a time on all threads is
+            // learned from the engine's own runs (`RoundChoices`) where the numbers are the same
+            // either way; then a round run one at a time runs all its steps, one after the other.
+            var alone = [ready[0]], learned: [Int]?
+            if let g = groups, rule == .learned, g.joined().allSatisfy({ splitsExactly(steps[$0], folded: useFolded.contains($0)) }) {
+                let key = g.flatMap { $0 }.sorted()
+                learned = key
+                if !rounds.sideBySide(key) { groups = nil; alone = key }
+            }
+            let round = groups.map { $0.flatMap { $0 } } ?? alone
             ready.removeAll { round.contains($0) }
             let outputs = Dictionary(uniqueKeysWithValues: round.map { ($0, pool.take(count: steps[$0].info.output.count * batch)) })
             let sources = Dictionary(uniqueKeysWithValues: round.map { i in
@@ -432,14 +444,20 @@ public final class Engine: @unchecked Sendable {
             }
             if let groups {
                 let failure = FirstError()
+                let started = DispatchTime.now().uptimeNanoseconds
                 shareOut(groups.count, parts: groups.count) { g, _ in
                     for i in groups[g] {
                         do { try work(i, 1, [workspaces[g]]) } catch { failure.record(error) }
                     }
                 }
                 if let error = failure.error { throw error }
+                if let learned { rounds.record(learned, together: DispatchTime.now().uptimeNanoseconds - started) }
             } else {
-                try work(round[0], threads, workspaces)
+                for i in round {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    try work(i, threads, workspaces)
+                    if threads > 1 { rounds.record(i, alone: DispatchTime.now().uptimeNanoseconds - started) }
+                }
             }
             for i in round {
                 values[i] = outputs[i]
@@ -452,8 +470,43 @@ public final class Engine: @unchecked Sendable {
     /// `ZOO_FUSED_ADD=0` runs residual adds as steps of their own (to compare the two).
     static let unfusedAdds = ProcessInfo.processInfo.environment["ZOO_FUSED_ADD"] == "0"
 
-    /// `ZOO_SIDE_BY_SIDE=0` runs every step alone on all threads (to compare the two).
-    static let oneAtATime = ProcessInfo.processInfo.environment["ZOO_SIDE_BY_SIDE"] == "0"
+    /// How rounds of several ready steps (an inception block's branches) share the threads.
+    public enum RoundRule: String, Sendable, CaseIterable {
+        /// Side by side or one step at a time, whichever this engine has measured faster for that
+        /// round (`RoundChoices`; where a round's numbers would depend on it, side by side).
+        case learned
+        /// Side by side wherever the steps' multiply-adds divide evenly among the threads.
+        case sideBySide = "side-by-side"
+        /// Every step alone on all threads.
+        case oneAtATime = "one-at-a-time"
+    }
+
+    /// The rule this engine's runs follow; `ZOO_SIDE_BY_SIDE=1` / `=0` start it at side-by-side /
+    /// one-at-a-time instead of learned.
+    public var roundRule: RoundRule {
+        get { rounds.rule }
+        set { rounds.rule = newValue }
+    }
+
+    static let defaultRoundRule: RoundRule = switch ProcessInfo.processInfo.environment["ZOO_SIDE_BY_SIDE"] {
+    case "0": .oneAtATime
+    case "1": .sideBySide
+    default: .learned
+    }
+
+    /// Whether a step gives the same numbers on one thread as shared among several, wherever
+    /// the cut: Zoo's own kernels do (each output's sum in the same order); OpenBLAS's SGEMM and
+    /// SGEMV do not (their sums depend on where a share begins), so rounds with such steps keep
+    /// the fixed rule — a run must give the numbers of the last.
+    private func splitsExactly(_ step: Step, folded: Bool) -> Bool {
+        switch step.operation {
+        case .convolution(let raw, let foldedKernel, _):
+            let kernel = folded ? foldedKernel! : raw
+            return kernel.winograd.map { $0.packed != nil } ?? (kernel.packed != nil)
+        case .dense: return false
+        default: return true
+        }
+    }
 
     /// The cost of a step for sharing a round: its multiply-adds, at least its output size.
     private func cost(_ i: Int) -> Int { max(steps[i].info.macs, steps[i].info.output.count) }

@@ -82,6 +82,49 @@ final class Balance: Sendable {
     }
 }
 
+/// Whether a round of ready steps (an inception block's branches, a residual block's first
+/// convolution beside its projection) runs faster side by side — each group of steps on one
+/// thread — or one step at a time on all threads, learned from the engine's own runs: the first
+/// two times a round comes it runs side by side and the second's time is kept; the third time one at a time,
+/// each step's time alone kept; from then on the faster by those times (each an average moved a
+/// quarter of the way to every new time), the other way tried again every 8th time so that a
+/// change of speed is seen. Multiply-adds do not say which is faster: two convolutions side by
+/// side each read their input on one core, and a 3 × 3 convolution by Winograd does fewer
+/// multiplications than its count says (ResNet-50's three projections beside the convolution next
+/// to them took 1.5–2 ms side by side, 0.8 ms each alone on two threads).
+final class RoundChoices: @unchecked Sendable {
+    /// `Engine.roundRule`.
+    var rule = Engine.defaultRoundRule
+    private let lock = NSLock()
+    private var together: [[Int]: Double] = [:], alone: [Int: Double] = [:], visits: [[Int]: Int] = [:]
+
+    /// Whether the round of steps `key` (sorted) goes side by side this time.
+    func sideBySide(_ key: [Int]) -> Bool {
+        lock.withLock {
+            let visit = visits[key, default: 0] + 1
+            visits[key] = visit
+            guard let t = together[key] else { return true }
+            var sum = 0.0
+            for step in key {
+                guard let a = alone[step] else { return false }
+                sum += a
+            }
+            return (t < sum) != (visit % 8 == 0)
+        }
+    }
+
+    /// The time of round `key` side by side, in ns; not the first time, which pays for the
+    /// engine's first touch of its buffers (GoogLeNet's rounds 1.5× their later times).
+    func record(_ key: [Int], together ns: UInt64) {
+        lock.withLock { if visits[key, default: 0] > 1 { together[key] = Self.blend(together[key], Double(ns)) } }
+    }
+
+    /// The time of `step` alone on all threads, in ns.
+    func record(_ step: Int, alone ns: UInt64) { lock.withLock { alone[step] = Self.blend(alone[step], Double(ns)) } }
+
+    private static func blend(_ old: Double?, _ new: Double) -> Double { old.map { $0 + (new - $0) / 4 } ?? new }
+}
+
 /// Indices 0, 1, 2, … handed out one at a time to whichever thread asks next.
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)

@@ -3,6 +3,8 @@ import Foundation
 import ZooCore
 import ZooEngine
 
+extension Engine.RoundRule: ExpressibleByArgument {}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -16,6 +18,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Output layer (default: the network's output).") var output: String?
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Also time every convolution (one image) against bare SGEMM calls of its shapes.") var gemm = false
+    @Option(help: ArgumentHelp("How steps ready together (an inception block's branches) share the threads: learned, side-by-side or one-at-a-time.",
+                               valueName: "rule"))
+    var rounds: Engine.RoundRule?
+    @Option(help: ArgumentHelp("Alternate the timed runs with runs under this rule, in the same engine, and print both medians and the median of the pairs' ratios.",
+                               valueName: "rule"))
+    var against: Engine.RoundRule?
 
     func run() throws {
         try reporting {
@@ -23,16 +31,30 @@ struct BenchCommand: ParsableCommand {
             let network = try Catalogue.network(name)
             let summary = try Summary(network)
             let engine = try Engine(model: Model.randomlyInitialised(network, seed: 1), threads: threads)
+            let rule = rounds ?? engine.roundRule
+            engine.roundRule = rule
             let x = Tensor.randomNormal(shape: [batch] + network.input.dims, seed: 2)
             let outputs = output.map { [$0] } ?? []
             for _ in 0..<warmup { _ = try engine.run(x, outputs: outputs) }
-            var times: [Double] = []
-            for _ in 0..<runs {
+            func timed() throws -> Double {
                 let start = DispatchTime.now().uptimeNanoseconds
                 _ = try engine.run(x, outputs: outputs)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             }
+            // With --against, each timed run is followed by one under the other rule: the two see
+            // the same seconds of a shared machine's drift.
+            var times: [Double] = [], others: [Double] = []
+            for _ in 0..<runs {
+                engine.roundRule = rule
+                times.append(try timed())
+                if let against {
+                    engine.roundRule = against
+                    others.append(try timed())
+                }
+            }
+            let ratios = zip(others, times).map { $0 / $1 }.sorted()
             times.sort()
+            others.sort()
             let median = times[times.count / 2]
             let imagesPerSecond = Double(batch) / (median / 1000)
             let gflops = 2 * Double(summary.macs) * Double(batch) / (median / 1000) / 1e9
@@ -42,11 +64,18 @@ struct BenchCommand: ParsableCommand {
                     ("network", .string(network.name)), ("batch", .int(batch)), ("threads", .int(engine.threads)), ("blas_kernels", .string(Engine.blasKernels)),
                     ("median_ms", .double(median)), ("min_ms", .double(times[0])), ("images_per_s", .double(imagesPerSecond)),
                     ("gflops", .double(gflops)), ("peak_rss_kib", .int(rss)), ("weight_bytes", .int(summary.weightBytes)),
-                ]).rendered())
+                    ("rounds", .string(rule.rawValue)),
+                ] + (against.map { [("against", .string($0.rawValue)), ("against_median_ms", .double(others[others.count / 2])),
+                                    ("against_ratio", .double(ratios[ratios.count / 2]))] } ?? [])).rendered())
             } else {
                 print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs, OpenBLAS kernels \(Engine.blasKernels)")
                 print(String(format: "  median %.2f ms per batch (min %.2f), %.1f images/s, %.1f GFLOP/s", median, times[0], imagesPerSecond, gflops))
                 print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
+                if let against {
+                    print(String(format: "  rounds %@: median %.2f ms; alternating with %@: median %.2f ms; median of the pairs' %@/%@ %.3f",
+                                 rule.rawValue, median, against.rawValue, others[others.count / 2], against.rawValue, rule.rawValue,
+                                 ratios[ratios.count / 2]))
+                }
                 if gemm {
                     let rows = GEMMComparison.measure(engine)
                     print("  convolution            method          M      N      K   layer ms   sgemm ms  sgemm/layer  im2col ms")

@@ -175,6 +175,48 @@ struct ThreadingTests {
         WorkerPool.balance.reset(to: 0.5)
     }
 
+    /// The engine learns whether a round of ready steps goes side by side or one step at a time
+    /// (`RoundChoices`): the numbers must not depend on it.
+    @Test(.enabled(if: PackedMatrices.enabled, "with OpenBLAS's SGEMM the learned rule keeps side by side"))
+    func sideBySideOrOneAtATimeTheNumbersAreTheSame() throws {
+        let model = try Model.randomlyInitialised(Self.network(), seed: 12)
+        let names = try Self.network().layers.map(\.name)
+        for (batch, streams) in [(1, true), (3, false)] {
+            let engine = try Engine(model: model, threads: 2, imageStreams: streams)
+            #expect(engine.sideBySide([engine.layerNames.firstIndex(of: "left")!, engine.layerNames.firstIndex(of: "right")!], threads: 2) != nil)
+            let x = Tensor(shape: [batch, 8, 12, 12], data: (0..<(batch * 8 * 144)).map { Float(($0 * 5) % 11) - 5 })
+            var runs: [[String: Tensor]] = []
+            for rule in [Engine.RoundRule.sideBySide, .oneAtATime] + Array(repeating: .learned, count: 10) {
+                engine.roundRule = rule
+                runs.append(try engine.run(x, outputs: names))
+                runs.append(try engine.run(x))
+            }
+            for (k, run) in runs.enumerated().dropFirst(2) {
+                for (name, t) in run { #expect(t.data == runs[k % 2][name]!.data, "\(name), batch \(batch), run \(k)") }
+            }
+        }
+    }
+
+    @Test func roundsGoTheWayMeasuredFaster() {
+        let rounds = RoundChoices()
+        rounds.rule = .learned
+        let key = [3, 5]
+        #expect(rounds.sideBySide(key))
+        rounds.record(key, together: 9_000_000)               // the first time: not counted
+        #expect(rounds.sideBySide(key))
+        rounds.record(key, together: 3_000_000)
+        #expect(!rounds.sideBySide(key), "then one step at a time, to time each alone")
+        rounds.record(3, alone: 1_000_000)
+        rounds.record(5, alone: 1_000_000)
+        #expect(!rounds.sideBySide(key), "2 ms one at a time against 3 side by side")
+        rounds.record(3, alone: 3_000_000)                     // 1.5 ms on average now: 2.5 against 3
+        #expect(!rounds.sideBySide(key) && !rounds.sideBySide(key) && !rounds.sideBySide(key))
+        #expect(rounds.sideBySide(key), "every 8th time the other way")
+        rounds.record(key, together: 600_000)                  // 3 + (0.6 − 3)/4 = 2.4 against 2.5
+        #expect(rounds.sideBySide(key))
+        #expect(rounds.sideBySide([3, 7]), "a new round starts side by side")
+    }
+
     /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
     /// padding, a fused ReLU, one to three threads and batches that take every way of sharing
     /// (a small map with many filters shares the filters).
