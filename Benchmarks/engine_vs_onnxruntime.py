@@ -8,7 +8,11 @@ fastest run is the nearest to each engine's own speed; report it beside the medi
 
     /tmp/venv-tv/bin/pip install onnxruntime onnx
     /tmp/venv-tv/bin/python Benchmarks/engine_vs_onnxruntime.py [--models alexnet,vgg16,googlenet,resnet50]
-        [--batches 1,8] [--threads 1,2] [--rounds 3] [--runs 5] [--zoo .build/release/zoo]
+        [--batches 1,8] [--threads 1,2] [--rounds 3] [--runs 5] [--pairs 0] [--zoo .build/release/zoo]
+
+With --pairs N the two alternate run by run (N pairs, which goes first alternating; Zoo through one
+`zoo bench --paced` process per cell) instead of in rounds of --runs each: on a VM whose speed
+drifts from second to second, each pair's ratio then compares the two in the same second.
 
 Zoo runs through `zoo bench --json` (its own process, random weights, the same shapes). The
 torchvision variants are used on both sides: alexnet-torchvision, vgg16, googlenet-torchvision,
@@ -37,7 +41,50 @@ ap.add_argument("--threads", default="1,2")
 ap.add_argument("--rounds", type=int, default=3)
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--zoo", default=os.path.join(here, "..", ".build", "release", "zoo"))
+ap.add_argument("--pairs", type=int, default=0,
+                help="alternate run by run instead of by rounds: this many Zoo/onnxruntime pairs per cell "
+                     "(`zoo bench --paced` kept running beside the session; 'per round' is then per pair)")
+ap.add_argument("--gap", type=float, default=100,
+                help="with --pairs: ms of sleep before each run (onnxruntime's threads spin for 20-60 ms after a run, "
+                     "which would take a core from Zoo's next run)")
 a = ap.parse_args()
+
+
+def ort_once(session, x):
+    s = time.perf_counter()
+    session.run(None, {"x": x})
+    return (time.perf_counter() - s) * 1000
+
+
+def paced(name, batch, threads, session, x, pairs):
+    """Zoo's and onnxruntime's runs one by one, alternating which goes first, so that each pair
+    shares the same second of the machine's drift: Zoo's times from one `zoo bench --paced` process
+    (warmed up, then one run per line it reads)."""
+    zoo = subprocess.Popen([a.zoo, "bench", ZOO_NAME[name], "--batch", str(batch), "--threads", str(threads),
+                            "--warmup", "3", "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def zoo_once():
+        time.sleep(a.gap / 1000)
+        zoo.stdin.write("\n")
+        zoo.stdin.flush()
+        line = zoo.stdout.readline()
+        if not line:
+            raise SystemExit(f"zoo bench --paced stopped ({name}, batch {batch}, {threads} threads)")
+        return float(line)
+
+    def ort_paced():
+        time.sleep(a.gap / 1000)
+        return ort_once(session, x)
+
+    zoo_times, ort_times = [], []
+    for i in range(pairs):
+        if i % 2 == 0:
+            zoo_times.append(zoo_once()); ort_times.append(ort_paced())
+        else:
+            ort_times.append(ort_paced()); zoo_times.append(zoo_once())
+    zoo.stdin.close()
+    zoo.wait()
+    return zoo_times, ort_times
 
 print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {os.cpu_count()} cores")
 print(f"{'model':10} {'batch':>5} {'thr':>3} {'zoo ms':>9} {'ort ms':>9} {'ort/zoo':>8} {'per round':>10} {'best':>6}")
@@ -56,6 +103,14 @@ with tempfile.TemporaryDirectory() as tmp:
                 options.inter_op_num_threads = 1
                 session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
                 session.run(None, {"x": x})
+                if a.pairs > 0:
+                    session.run(None, {"x": x})
+                    zoo_times, ort_times = paced(name, batch, threads, session, x, a.pairs)
+                    z, o = statistics.median(zoo_times), statistics.median(ort_times)
+                    per_pair = statistics.median(b / a for a, b in zip(zoo_times, ort_times))
+                    print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {per_pair:10.2f} "
+                          f"{min(ort_times) / min(zoo_times):6.2f}", flush=True)
+                    continue
                 zoo_times, ort_times, zoo_best, ort_best = [], [], float("inf"), float("inf")
                 for _ in range(a.rounds):   # alternate the two
                     out = subprocess.run([a.zoo, "bench", ZOO_NAME[name], "--batch", str(batch), "--threads", str(threads),
@@ -63,9 +118,7 @@ with tempfile.TemporaryDirectory() as tmp:
                     result = json.loads(out)
                     zoo_times.append(result["median_ms"])
                     zoo_best = min(zoo_best, result["min_ms"])
-                    t = []
-                    for _ in range(a.runs):
-                        s = time.perf_counter(); session.run(None, {"x": x}); t.append((time.perf_counter() - s) * 1000)
+                    t = [ort_once(session, x) for _ in range(a.runs)]
                     ort_times.append(statistics.median(t))
                     ort_best = min(ort_best, min(t))
                 z, o = statistics.median(zoo_times), statistics.median(ort_times)

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 import ZooCore
 
 /// Runs a `Model` forward on the CPU. Prepared once (BN folded into the convolution before it,
@@ -24,6 +25,10 @@ public final class Engine: @unchecked Sendable {
     let pool = BufferPool()
     /// What the engine has learned about running ready steps side by side.
     let rounds = RoundChoices()
+    /// Concats whose inputs are written straight into their output (`ZOO_CONCAT=copy`: false).
+    var writesConcatsInPlace = !Engine.copiedConcats
+    /// How many concats have been done in place (tests).
+    let concatsDoneInPlace = Atomic<Int>(0)
     /// OpenBLAS's thread count is process-wide, and changing it while another thread is inside a BLAS
     /// call gives wrong results: every use of BLAS holds this lock (one run at a time, each with the
     /// thread count it asked for).
@@ -380,6 +385,50 @@ public final class Engine: @unchecked Sendable {
         // are ready at once (the branches of an inception block) and their work divides evenly —
         // side by side, each on one thread with whole GEMMs. A buffer goes back to the pool when
         // its last reader is done (an alias holds its source's buffer).
+        // Concatenation in place (one image at a time: layer by layer at batch 1, and in image
+        // streams): where each input of a concat is read by nothing else, the step that computes it
+        // (through the aliases between: a fused ReLU, a folded batch norm) writes straight into its
+        // slice of the concat's output — in NCHW one image's channels are one run of memory — and
+        // the concat itself has nothing left to do (GoogLeNet copied 6 MB per image; `ZOO_CONCAT=copy`
+        // to compare).
+        var slices: [Int: (concat: Int, offset: Int)] = [:]   // computing step → where it writes
+        var concatsInPlace = Set<Int>()
+        var concatBuffers: [Int: Buffer] = [:]
+        if batch == 1 && mode == .inference && writesConcatsInPlace {
+            for (c, step) in steps.enumerated() {
+                guard case .concat = step.operation, end.map({ c <= $0 }) ?? true, !step.inputs.isEmpty,
+                      Set(step.inputs).count == step.inputs.count else { continue }
+                var found: [(Int, Int)] = [], offset = 0
+                for (member, size) in zip(step.inputs, step.info.inputs.map(\.count)) {
+                    // Back from the input through the aliases to the step whose buffer it is: each
+                    // read only by the next, requested by no one, added as no one's shortcut.
+                    var at = member, reader = c, producer: Int?
+                    while at > (start ?? -1), consumers[at] == [reader], wanted[at] == nil, extraConsumers[at].isEmpty,
+                          !steps[at].inputs.isEmpty {
+                        if addAliases[at] != nil || isAlias(at, steps[at], useFolded: useFolded, reluAliases: reluAliases) {
+                            reader = at
+                            at = addAliases[at] ?? steps[at].inputs[0]
+                            continue
+                        }
+                        if case .concat = steps[at].operation { break }
+                        producer = at
+                        break
+                    }
+                    guard let producer, steps[producer].info.output.count == size else { found = []; break }
+                    found.append((producer, offset))
+                    offset += size
+                }
+                guard found.count == step.inputs.count else { continue }
+                for (producer, offset) in found { slices[producer] = (c, offset) }
+                concatsInPlace.insert(c)
+            }
+        }
+        func output(_ i: Int) -> Buffer {
+            guard let slice = slices[i] else { return pool.take(count: steps[i].info.output.count * batch) }
+            if concatBuffers[slice.concat] == nil { concatBuffers[slice.concat] = pool.take(count: steps[slice.concat].info.output.count) }
+            return Buffer(viewOf: concatBuffers[slice.concat]!, offset: slice.offset, count: steps[i].info.output.count)
+        }
+
         var readersLeft = consumers.map(\.count)
         var ready = (0..<steps.count).filter { pending[$0] == 0 }
         func finished(_ i: Int) {
@@ -395,7 +444,11 @@ public final class Engine: @unchecked Sendable {
             for c in consumers[i] + extraConsumers[i] {
                 pending[c] -= 1
                 guard pending[c] == 0 else { continue }
-                if addAliases[c] != nil || isAlias(c, steps[c], useFolded: useFolded, reluAliases: reluAliases) {
+                if concatsInPlace.contains(c) {
+                    values[c] = concatBuffers.removeValue(forKey: c)
+                    concatsDoneInPlace.add(1, ordering: .relaxed)
+                    finished(c)
+                } else if addAliases[c] != nil || isAlias(c, steps[c], useFolded: useFolded, reluAliases: reluAliases) {
                     values[c] = values[addAliases[c] ?? steps[c].inputs[0]]
                     finished(c)
                 } else {
@@ -424,7 +477,7 @@ public final class Engine: @unchecked Sendable {
             }
             let round = groups.map { $0.flatMap { $0 } } ?? alone
             ready.removeAll { round.contains($0) }
-            let outputs = Dictionary(uniqueKeysWithValues: round.map { ($0, pool.take(count: steps[$0].info.output.count * batch)) })
+            let outputs = Dictionary(uniqueKeysWithValues: round.map { ($0, output($0)) })
             let sources = Dictionary(uniqueKeysWithValues: round.map { i in
                 (i, steps[i].inputs.isEmpty ? [inputBuffer] : steps[i].inputs.map { values[$0]! })
             })
@@ -469,6 +522,10 @@ public final class Engine: @unchecked Sendable {
 
     /// `ZOO_FUSED_ADD=0` runs residual adds as steps of their own (to compare the two).
     static let unfusedAdds = ProcessInfo.processInfo.environment["ZOO_FUSED_ADD"] == "0"
+
+    /// `ZOO_CONCAT=copy` copies each input of a concat into its output (to compare with the
+    /// inputs written in place).
+    static let copiedConcats = ProcessInfo.processInfo.environment["ZOO_CONCAT"] == "copy"
 
     /// How rounds of several ready steps (an inception block's branches) share the threads.
     public enum RoundRule: String, Sendable, CaseIterable {
@@ -667,24 +724,33 @@ extension Engine.Mode {
     }
 }
 
-/// An activation buffer: back to its pool (or freed) when the last reference goes.
+/// An activation buffer: back to its pool (or freed) when the last reference goes; or a view of
+/// part of another buffer (a slice of a concat's output), which keeps that one alive.
 final class Buffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     /// The floats asked for; `capacity` may be more (a recycled buffer).
     let count: Int
     let capacity: Int
     private let pool: BufferPool?
+    private let parent: Buffer?
     init(count: Int) {
         self.count = count
         capacity = max(count, 1)
         pointer = .allocate(capacity: capacity)
         pool = nil
+        parent = nil
     }
     fileprivate init(pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int, pool: BufferPool) {
-        self.pointer = pointer; self.count = count; self.capacity = capacity; self.pool = pool
+        self.pointer = pointer; self.count = count; self.capacity = capacity; self.pool = pool; parent = nil
+    }
+    /// Floats offset ..< offset + count of `parent`.
+    init(viewOf parent: Buffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= parent.count)
+        pointer = parent.pointer + offset; self.count = count; capacity = count; pool = nil; self.parent = parent
     }
     func array(count: Int) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
     deinit {
+        if parent != nil { return }
         if let pool { pool.give(pointer, capacity: capacity) } else { pointer.deallocate() }
     }
 }

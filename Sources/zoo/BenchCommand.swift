@@ -24,6 +24,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Alternate the timed runs with runs under this rule, in the same engine, and print both medians and the median of the pairs' ratios.",
                                valueName: "rule"))
     var against: Engine.RoundRule?
+    @Flag(help: "After the warm-up, time one run for each line read from standard input and print its milliseconds, until the input ends: for a harness that alternates Zoo with another engine run by run (Benchmarks/engine_vs_onnxruntime.py).")
+    var paced = false
 
     func run() throws {
         try reporting {
@@ -40,6 +42,13 @@ struct BenchCommand: ParsableCommand {
                 let start = DispatchTime.now().uptimeNanoseconds
                 _ = try engine.run(x, outputs: outputs)
                 return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            }
+            if paced {
+                // One run per request, its time written at once (standard output is a pipe).
+                while readLine() != nil {
+                    FileHandle.standardOutput.write(Data(String(format: "%.4f\n", try timed()).utf8))
+                }
+                return
             }
             // With --against, each timed run is followed by one under the other rule: the two see
             // the same seconds of a shared machine's drift.

@@ -217,6 +217,62 @@ struct ThreadingTests {
         #expect(rounds.sideBySide([3, 7]), "a new round starts side by side")
     }
 
+    /// An inception block's branches write straight into the concat's output (one image at a
+    /// time) where nothing else reads them: the numbers of the copying concat, whatever is
+    /// requested, on one or two threads, layer by layer and in image streams.
+    @Test func concatsInPlaceGiveTheCopiedNumbers() throws {
+        var b = NetworkBuilder("inception", input: [6, 9, 9])
+        b.conv("stem", filters: 16, kernel: 3, padding: 1)
+        b.relu("stem_relu")
+        b.conv("b1", filters: 8, kernel: 1, inputs: ["stem_relu"])
+        b.relu("b1_relu")                                                  // fused: b1 writes its slice
+        b.conv("b2_reduce", filters: 8, kernel: 1, inputs: ["stem_relu"])
+        b.relu("b2_reduce_relu")
+        b.conv("b2", filters: 12, kernel: 3, padding: 1)
+        b.batchNorm("b2_bn")                                               // folded into b2
+        b.relu("b2_relu")
+        b.maxPool("b3_pool", kernel: 3, stride: 1, padding: 1, inputs: ["stem_relu"])
+        b.conv("b3", filters: 4, kernel: 1)
+        b.relu("b3_relu")
+        b.concat("join", ["b1_relu", "b2_relu", "b3_relu"])
+        b.conv("after", filters: 8, kernel: 3, stride: 2)
+        b.relu("after_relu")
+        // A second block whose first branch is read by another layer too: copied.
+        b.conv("c1", filters: 6, kernel: 1, inputs: ["after_relu"])
+        b.conv("c2", filters: 6, kernel: 1, inputs: ["after_relu"])
+        b.concat("join2", ["c1", "c2"])
+        b.residualAdd("add", ["join2", "join2"])
+        b.conv("side", filters: 12, kernel: 1, inputs: ["c1"])
+        b.concat("out", ["add", "side"])
+        let network = try b.build()
+        var params = try Model.randomParameters(network, seed: 21)
+        params["b2_bn"] = ["gamma": Tensor(shape: [12], data: (0..<12).map { 0.5 + Float($0) / 12 }),
+                           "beta": Tensor(shape: [12], data: (0..<12).map { Float($0) / 6 - 1 }),
+                           "moving_mean": Tensor(shape: [12], data: (0..<12).map { Float($0 % 5) / 5 }),
+                           "moving_variance": Tensor(shape: [12], data: (0..<12).map { 0.5 + Float($0 % 3) })]
+        let model = try Model(network: network, parameters: params)
+        let names = network.layers.map(\.name)
+        for threads in [1, 2] {
+            let engine = try Engine(model: model, threads: threads)
+            for batch in [1, 3] {
+                let x = Tensor(shape: [batch, 6, 9, 9], data: (0..<(batch * 486)).map { Float(($0 * 7) % 17) / 8 - 1 })
+                // Concats in place per image: `join` unless one of its branches is requested (a
+                // requested `b1` unfuses its ReLU, which then writes the slice instead); `out` (the add
+                // and `side`) unless they are requested; never `join2`, whose `c1` `side` reads too.
+                for (requested, perImage) in [([], 2), (["join"], 2), (["b2_relu", "out"], 1), (["b1", "join2"], 2), (names, 0)] {
+                    engine.writesConcatsInPlace = false
+                    let copied = try engine.run(x, outputs: requested)
+                    engine.writesConcatsInPlace = true
+                    let before = engine.concatsDoneInPlace.load(ordering: .relaxed)
+                    let got = try engine.run(x, outputs: requested)
+                    let done = engine.concatsDoneInPlace.load(ordering: .relaxed) - before
+                    for (name, t) in copied { #expect(got[name]!.data == t.data, "\(name) of \(requested), \(threads) threads, batch \(batch)") }
+                    #expect(done == perImage * batch, "\(requested), \(threads) threads, batch \(batch): \(done) concats in place")
+                }
+            }
+        }
+    }
+
     /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
     /// padding, a fused ReLU, one to three threads and batches that take every way of sharing
     /// (a small map with many filters shares the filters).

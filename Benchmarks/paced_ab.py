@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Two settings of the engine's environment switches against each other, run by run: one
+`zoo bench --paced` process per setting, kept running, asked for one run each in turn (which goes
+first alternating), so that each pair of runs shares the same second of a shared machine's drift.
+Prints each side's median, the median of the pairs' ratios B/A, and the ratio of the fastest runs.
+
+    python3 Benchmarks/paced_ab.py "ZOO_CONCAT=copy" "X=1" googlenet-torchvision [--threads 2] [--batch 1] [--pairs 40]
+
+Use "X=1" for a side without a switch set. Needs a release build (`make build`); no Python packages.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+
+here = os.path.dirname(os.path.abspath(__file__))
+ap = argparse.ArgumentParser()
+ap.add_argument("a")
+ap.add_argument("b")
+ap.add_argument("model")
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--batch", type=int, default=1)
+ap.add_argument("--pairs", type=int, default=40)
+ap.add_argument("--zoo", default=os.path.join(here, "..", ".build", "release", "zoo"))
+args = ap.parse_args()
+
+
+def start(setting):
+    env = dict(os.environ)
+    for item in setting.split():
+        key, _, value = item.partition("=")
+        env[key] = value
+    return subprocess.Popen([args.zoo, "bench", args.model, "--threads", str(args.threads), "--batch", str(args.batch),
+                             "--warmup", "3", "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def once(process):
+    process.stdin.write("\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    if not line:
+        raise SystemExit("zoo bench --paced stopped")
+    return float(line)
+
+
+side_a, side_b = start(args.a), start(args.b)
+# Both warm up at once (untimed); one run each before the timed pairs.
+once(side_a), once(side_b)
+ta, tb = [], []
+for i in range(args.pairs):
+    if i % 2 == 0:
+        ta.append(once(side_a)); tb.append(once(side_b))
+    else:
+        tb.append(once(side_b)); ta.append(once(side_a))
+for p in (side_a, side_b):
+    p.stdin.close()
+    p.wait()
+ratio = statistics.median(b / a for a, b in zip(ta, tb))
+print(f"{args.model}, {args.threads} threads, batch {args.batch}, {args.pairs} pairs: A ({args.a}) {statistics.median(ta):.2f} ms, "
+      f"B ({args.b}) {statistics.median(tb):.2f} ms, median B/A {ratio:.3f}, fastest B/A {min(tb) / min(ta):.3f}")
