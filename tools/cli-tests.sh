@@ -43,4 +43,7 @@ expect "rounds one-at-a-time: median" "$T/out"
 expect "alternating with side-by-side" "$T/out"
 if "$ZOO" bench lenet5 --against sideways > "$T/out" 2>&1; then fail "accepted an unknown rule"; fi
 expect "one-at-a-time" "$T/out"
+# zoo bench --paced: one timed run, one line, per line of input.
+printf '\n\n\n' | "$ZOO" bench lenet5 --paced --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --paced"; }
+[ "$(grep -cE '^[0-9]+\.[0-9]+$' "$T/out")" = 3 ] || { cat "$T/out"; fail "expected three times from --paced"; }
 echo "cli-tests: all passed"
