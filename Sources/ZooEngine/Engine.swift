@@ -381,10 +381,6 @@ public final class Engine: @unchecked Sendable {
         }.max() ?? 0
         let workspaces = (0..<threads).map { _ in pool.take(count: workspaceCount) }
 
-        // Steps run when their inputs are done: one at a time on all threads, or — where several
-        // are ready at once (the branches of an inception block) and their work divides evenly —
-        // side by side, each on one thread with whole GEMMs. A buffer goes back to the pool when
-        // its last reader is done (an alias holds its source's buffer).
         // Concatenation in place (one image at a time: layer by layer at batch 1, and in image
         // streams): where each input of a concat is read by nothing else, the step that computes it
         // (through the aliases between: a fused ReLU, a folded batch norm) writes straight into its
@@ -429,6 +425,12 @@ public final class Engine: @unchecked Sendable {
             return Buffer(viewOf: concatBuffers[slice.concat]!, offset: slice.offset, count: steps[i].info.output.count)
         }
 
+        // Steps run when their inputs are done: one at a time on all threads, or — where several
+        // are ready at once (the branches of an inception block) and their work divides evenly —
+        // side by side, each on one thread with whole GEMMs (or one after the other after all, where
+        // the engine has measured that faster: `RoundChoices`). A buffer goes back to the pool when
+        // its last reader is done (an alias holds its source's buffer; a concat's inputs written in
+        // place, views of its buffer).
         var readersLeft = consumers.map(\.count)
         var ready = (0..<steps.count).filter { pending[$0] == 0 }
         func finished(_ i: Int) {
