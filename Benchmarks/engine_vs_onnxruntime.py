@@ -12,7 +12,8 @@ fastest run is the nearest to each engine's own speed; report it beside the medi
 
 With --pairs N the two alternate run by run (N pairs, which goes first alternating; Zoo through one
 `zoo bench --paced` process per cell) instead of in rounds of --runs each: on a VM whose speed
-drifts from second to second, each pair's ratio then compares the two in the same second.
+drifts from second to second, each pair's ratio then compares the two in the same second; the
+last column is the middle half (25th–75th percentile) of the pairs' ratios.
 
 Zoo runs through `zoo bench --json` (its own process, random weights, the same shapes). The
 torchvision variants are used on both sides: alexnet-torchvision, vgg16, googlenet-torchvision,
@@ -87,7 +88,8 @@ def paced(name, batch, threads, session, x, pairs):
     return zoo_times, ort_times
 
 print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {os.cpu_count()} cores")
-print(f"{'model':10} {'batch':>5} {'thr':>3} {'zoo ms':>9} {'ort ms':>9} {'ort/zoo':>8} {'per round':>10} {'best':>6}")
+print(f"{'model':10} {'batch':>5} {'thr':>3} {'zoo ms':>9} {'ort ms':>9} {'ort/zoo':>8} {'per round':>10} {'best':>6}"
+      + (f" {'pairs p25–p75':>14}" if a.pairs > 0 else ""))
 with tempfile.TemporaryDirectory() as tmp:
     for name in a.models.split(","):
         kwargs = {"aux_logits": False, "init_weights": True, "transform_input": False} if name == "googlenet" else {}
@@ -107,9 +109,11 @@ with tempfile.TemporaryDirectory() as tmp:
                     session.run(None, {"x": x})
                     zoo_times, ort_times = paced(name, batch, threads, session, x, a.pairs)
                     z, o = statistics.median(zoo_times), statistics.median(ort_times)
-                    per_pair = statistics.median(b / a for a, b in zip(zoo_times, ort_times))
-                    print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {per_pair:10.2f} "
-                          f"{min(ort_times) / min(zoo_times):6.2f}", flush=True)
+                    ratios = sorted(b / a for a, b in zip(zoo_times, ort_times))
+                    # The middle half of the pairs' ratios: how far one pair says from the next.
+                    q1, _, q3 = statistics.quantiles(ratios, n=4)
+                    print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {statistics.median(ratios):10.2f} "
+                          f"{min(ort_times) / min(zoo_times):6.2f} {q1:8.2f}–{q3:.2f}", flush=True)
                     continue
                 zoo_times, ort_times, zoo_best, ort_best = [], [], float("inf"), float("inf")
                 for _ in range(a.rounds):   # alternate the two
