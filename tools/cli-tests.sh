@@ -46,4 +46,6 @@ expect "one-at-a-time" "$T/out"
 # zoo bench --paced: one timed run, one line, per line of input.
 printf '\n\n\n' | "$ZOO" bench lenet5 --paced --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --paced"; }
 [ "$(grep -cE '^[0-9]+\.[0-9]+$' "$T/out")" = 3 ] || { cat "$T/out"; fail "expected three times from --paced"; }
+if "$ZOO" bench lenet5 --paced --against side-by-side < /dev/null > "$T/out" 2>&1; then fail "--paced with --against"; fi
+expect "not with --against" "$T/out"
 echo "cli-tests: all passed"

@@ -85,10 +85,10 @@ final class Balance: Sendable {
 /// Whether a round of ready steps (an inception block's branches, a residual block's first
 /// convolution beside its projection) runs faster side by side — each group of steps on one
 /// thread — or one step at a time on all threads, learned from the engine's own runs: the first
-/// two times a round comes it runs side by side and the second's time is kept; the third time one at a time,
-/// each step's time alone kept; from then on the faster by those times (each an average moved a
-/// quarter of the way to every new time), the other way tried again every 8th time so that a
-/// change of speed is seen. Multiply-adds do not say which is faster: two convolutions side by
+/// two times a round comes it runs side by side (the second time's time kept), the third time one
+/// at a time (each step's time alone kept); from then on the faster by those times (each an
+/// average moved a quarter of the way to every new time), the other way tried again every 8th
+/// time so that a change of speed is seen. Multiply-adds do not say which is faster: two convolutions side by
 /// side each read their input on one core, and a 3 × 3 convolution by Winograd does fewer
 /// multiplications than its count says (ResNet-50's three projections beside the convolution next
 /// to them took 1.5–2 ms side by side, 0.8 ms each alone on two threads).

@@ -30,6 +30,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reporting {
             guard batch > 0, runs > 0, warmup >= 0 else { throw ZooError("--batch and --runs must be positive") }
+            guard !paced || (against == nil && !gemm) else { throw ZooError("--paced times single runs on request: not with --against or --gemm") }
             let network = try Catalogue.network(name)
             let summary = try Summary(network)
             let engine = try Engine(model: Model.randomlyInitialised(network, seed: 1), threads: threads)
