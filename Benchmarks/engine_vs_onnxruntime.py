@@ -32,6 +32,8 @@ import onnxruntime as ort
 import torch
 import torchvision
 
+from paced import PacedZoo
+
 ZOO_NAME = {"alexnet": "alexnet-torchvision", "vgg16": "vgg16", "googlenet": "googlenet-torchvision",
             "resnet18": "resnet18-v1.5", "resnet50": "resnet50-v1.5"}
 here = os.path.dirname(os.path.abspath(__file__))
@@ -59,19 +61,12 @@ def ort_once(session, x):
 
 def paced(name, batch, threads, session, x, pairs):
     """Zoo's and onnxruntime's runs one by one, alternating which goes first, so that each pair
-    shares the same second of the machine's drift: Zoo's times from one `zoo bench --paced` process
-    (warmed up, then one run per line it reads)."""
-    zoo = subprocess.Popen([a.zoo, "bench", ZOO_NAME[name], "--batch", str(batch), "--threads", str(threads),
-                            "--warmup", "3", "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    shares the same second of the machine's drift: Zoo's times from one `zoo bench --paced` process."""
+    zoo = PacedZoo(a.zoo, ZOO_NAME[name], batch, threads)
 
     def zoo_once():
         time.sleep(a.gap / 1000)
-        zoo.stdin.write("\n")
-        zoo.stdin.flush()
-        line = zoo.stdout.readline()
-        if not line:
-            raise SystemExit(f"zoo bench --paced stopped ({name}, batch {batch}, {threads} threads)")
-        return float(line)
+        return zoo.run()
 
     def ort_paced():
         time.sleep(a.gap / 1000)
@@ -83,8 +78,7 @@ def paced(name, batch, threads, session, x, pairs):
             zoo_times.append(zoo_once()); ort_times.append(ort_paced())
         else:
             ort_times.append(ort_paced()); zoo_times.append(zoo_once())
-    zoo.stdin.close()
-    zoo.wait()
+    zoo.close()
     return zoo_times, ort_times
 
 print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {os.cpu_count()} cores")
@@ -109,7 +103,7 @@ with tempfile.TemporaryDirectory() as tmp:
                     session.run(None, {"x": x})
                     zoo_times, ort_times = paced(name, batch, threads, session, x, a.pairs)
                     z, o = statistics.median(zoo_times), statistics.median(ort_times)
-                    ratios = sorted(b / a for a, b in zip(zoo_times, ort_times))
+                    ratios = sorted(ot / zt for zt, ot in zip(zoo_times, ort_times))
                     # The middle half of the pairs' ratios: how far one pair says from the next.
                     q1, _, q3 = statistics.quantiles(ratios, n=4)
                     print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {statistics.median(ratios):10.2f} "
@@ -127,6 +121,6 @@ with tempfile.TemporaryDirectory() as tmp:
                     ort_best = min(ort_best, min(t))
                 z, o = statistics.median(zoo_times), statistics.median(ort_times)
                 # Each round's two runs are seconds apart: their ratio drifts less than the medians'.
-                per_round = statistics.median(b / a for a, b in zip(zoo_times, ort_times))
+                per_round = statistics.median(ot / zt for zt, ot in zip(zoo_times, ort_times))
                 print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {per_round:10.2f} {ort_best / zoo_best:6.2f}",
                       flush=True)

@@ -11,7 +11,8 @@ Use "X=1" for a side without a switch set. Needs a release build (`make build`);
 import argparse
 import os
 import statistics
-import subprocess
+
+from paced import PacedZoo
 
 here = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
@@ -30,31 +31,19 @@ def start(setting):
     for item in setting.split():
         key, _, value = item.partition("=")
         env[key] = value
-    return subprocess.Popen([args.zoo, "bench", args.model, "--threads", str(args.threads), "--batch", str(args.batch),
-                             "--warmup", "3", "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-
-
-def once(process):
-    process.stdin.write("\n")
-    process.stdin.flush()
-    line = process.stdout.readline()
-    if not line:
-        raise SystemExit("zoo bench --paced stopped")
-    return float(line)
+    return PacedZoo(args.zoo, args.model, args.batch, args.threads, env)
 
 
 side_a, side_b = start(args.a), start(args.b)
 # Both warm up at once (untimed); one run each before the timed pairs.
-once(side_a), once(side_b)
+side_a.run(), side_b.run()
 ta, tb = [], []
 for i in range(args.pairs):
     if i % 2 == 0:
-        ta.append(once(side_a)); tb.append(once(side_b))
+        ta.append(side_a.run()); tb.append(side_b.run())
     else:
-        tb.append(once(side_b)); ta.append(once(side_a))
-for p in (side_a, side_b):
-    p.stdin.close()
-    p.wait()
-ratio = statistics.median(b / a for a, b in zip(ta, tb))
+        tb.append(side_b.run()); ta.append(side_a.run())
+side_a.close(), side_b.close()
+ratio = statistics.median(y / x for x, y in zip(ta, tb))
 print(f"{args.model}, {args.threads} threads, batch {args.batch}, {args.pairs} pairs: A ({args.a}) {statistics.median(ta):.2f} ms, "
       f"B ({args.b}) {statistics.median(tb):.2f} ms, median B/A {ratio:.3f}, fastest B/A {min(tb) / min(ta):.3f}")

@@ -508,10 +508,11 @@ public final class Engine: @unchecked Sendable {
                 if let error = failure.error { throw error }
                 if let learned { rounds.record(learned, together: DispatchTime.now().uptimeNanoseconds - started) }
             } else {
+                // A learned round one step at a time keeps each step's time alone (no other step's).
                 for i in round {
-                    let started = DispatchTime.now().uptimeNanoseconds
+                    let started = learned == nil ? 0 : DispatchTime.now().uptimeNanoseconds
                     try work(i, threads, workspaces)
-                    if threads > 1 { rounds.record(i, alone: DispatchTime.now().uptimeNanoseconds - started) }
+                    if learned != nil { rounds.record(i, alone: DispatchTime.now().uptimeNanoseconds - started) }
                 }
             }
             for i in round {
