@@ -304,8 +304,8 @@ h = sq(F.conv2d(h, p["C5"]["kernel"], p["C5"]["bias"])).flatten(1)
 f6 = sq(F.linear(h, p["F6"]["kernel"], p["F6"]["bias"]))
 case("lenet5_paper", "zoo: lenet5", x, p, {"F6_act": f6, "OUTPUT": ((f6[:, None, :] - p["OUTPUT"]["prototypes"][None]) ** 2).sum(-1)})
 
-# Convolutions large enough for Winograd F(2×2, 3×3) (3×3, stride 1, ≥ 16 channels and filters,
-# maps of ≥ 28×28): odd output sizes (half-outside tiles), padding, and a folded batch norm + ReLU.
+# 3×3 convolutions with odd output sizes (half-outside tiles), padding, and a folded batch norm +
+# ReLU (below Winograd's 64 channels: the direct convolution; Winograd's own cases at the end).
 x = rand(2, 32, 29, 31); w = f32(torch.randn(24, 32, 3, 3) / 10); b = rand(24)
 case("conv_winograd_odd", net([32, 29, 31], ["{name: c, type: conv, filters: 24, kernel: 3, padding: 1}"]),
      x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
@@ -313,3 +313,17 @@ x = rand(1, 16, 32, 30); w = f32(torch.randn(32, 16, 3, 3) / 10); p = bn_params(
 case("conv_winograd_bn_relu", net([16, 32, 30], ["{name: c, type: conv, filters: 32, kernel: 3, bias: false}",
                                                   "{name: bn, type: batchnorm}", "{name: relu, type: relu}"]),
      x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w), p))})
+
+# Winograd: F(4×4, 3×3) on maps of ≥ 28 × 28 with ≥ 64 channels (tiles up to three quarters
+# outside the map at the right and bottom, a filter count off the GEMM's 8-row panels, a folded
+# batch norm + ReLU, two images), F(2×2, 3×3) on a smaller map.
+x = rand(2, 64, 29, 31); w = f32(torch.randn(64, 64, 3, 3) / 24); b = rand(64)
+case("conv_winograd4_odd", net([64, 29, 31], ["{name: c, type: conv, filters: 64, kernel: 3, padding: 1}"]),
+     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
+x = rand(1, 64, 30, 28); w = f32(torch.randn(68, 64, 3, 3) / 24); p = bn_params(68)
+case("conv_winograd4_bn_relu", net([64, 30, 28], ["{name: c, type: conv, filters: 68, kernel: 3, padding: 1, bias: false}",
+                                                   "{name: bn, type: batchnorm}", "{name: relu, type: relu}"]),
+     x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w, padding=1), p))})
+x = rand(1, 64, 15, 17); w = f32(torch.randn(40, 64, 3, 3) / 24); b = rand(40)
+case("conv_winograd2", net([64, 15, 17], ["{name: c, type: conv, filters: 40, kernel: 3, padding: 1}"]),
+     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})

@@ -625,6 +625,124 @@ AVX512 void zoo_winograd_output_row(const float *m, long stride, float *top, lon
                  width - 2 * t < 32 ? (int)(width - 2 * t) : 32, rows);
 }
 
+// Winograd F(4×4, 3×3): Bᵀ (6 × 6) and Aᵀ (4 × 6) of the points 0, ±1, ±2, ∞ (Lavin & Gray), on
+// six values, each a vector of 16 tiles.
+AVX512 INLINE void bt6(const __m512 x[6], __m512 r[6]) {
+    __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+    __m512 s12 = _mm512_add_ps(x[1], x[2]), d12 = _mm512_sub_ps(x[1], x[2]);
+    __m512 s34 = _mm512_add_ps(x[3], x[4]), d43 = _mm512_sub_ps(x[4], x[3]);
+    __m512 d42 = _mm512_sub_ps(x[4], x[2]), d31 = _mm512_sub_ps(x[3], x[1]);
+    r[0] = _mm512_fmadd_ps(four, x[0], _mm512_fnmadd_ps(five, x[2], x[4]));  // 4x0 − 5x2 + x4
+    r[1] = _mm512_fnmadd_ps(four, s12, s34);                                 // −4(x1 + x2) + x3 + x4
+    r[2] = _mm512_fmadd_ps(four, d12, d43);                                  // 4(x1 − x2) − x3 + x4
+    r[3] = _mm512_fmadd_ps(two, d31, d42);                                   // 2(x3 − x1) + x4 − x2
+    r[4] = _mm512_fnmadd_ps(two, d31, d42);                                  // −2(x3 − x1) + x4 − x2
+    r[5] = _mm512_fmadd_ps(four, x[1], _mm512_fnmadd_ps(five, x[3], x[5]));  // 4x1 − 5x3 + x5
+}
+
+AVX512 INLINE void at6(const __m512 x[6], __m512 r[4]) {
+    __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f), eight = _mm512_set1_ps(8.0f);
+    __m512 s12 = _mm512_add_ps(x[1], x[2]), d12 = _mm512_sub_ps(x[1], x[2]);
+    __m512 s34 = _mm512_add_ps(x[3], x[4]), d34 = _mm512_sub_ps(x[3], x[4]);
+    r[0] = _mm512_add_ps(_mm512_add_ps(x[0], s12), s34);                    // x0 + x1 + x2 + x3 + x4
+    r[1] = _mm512_fmadd_ps(two, d34, d12);                                   // x1 − x2 + 2(x3 − x4)
+    r[2] = _mm512_fmadd_ps(four, s34, s12);                                  // x1 + x2 + 4(x3 + x4)
+    r[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), x[5]);            // x1 − x2 + 8(x3 − x4) + x5
+}
+
+// Lanes l of a 16-float load at column x of a row `width` wide whose columns 0 ..< width exist.
+AVX512 INLINE __mmask16 columns_inside(long x, long width) {
+    long a = -x, b = width - x;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    return b <= a ? (__mmask16)0 : (__mmask16)(lanes((int)b) & ~lanes((int)a));
+}
+
+// One input row of 16 tiles: c[j] (j < 6) holds column x0 + 4k + j for tile k (lane k) of the
+// row at `line` (columns outside 0 ..< width read as zero, and are not read).
+AVX512 INLINE void phases6(const float *line, long x0, long width, __m512 c[6]) {
+    __m512 a[5];
+    for (int v = 0; v < 5; v++) a[v] = _mm512_maskz_loadu_ps(columns_inside(x0 + 16 * v, width), line + x0 + 16 * v);
+    // Per pair of loads, columns j and j + 2 (j = 0, 1) of its 8 tiles: lanes 0–7 and 8–15.
+    const __m512i p01 = _mm512_set_epi32(29, 25, 21, 17, 13, 9, 5, 1, 28, 24, 20, 16, 12, 8, 4, 0);
+    const __m512i p23 = _mm512_set_epi32(31, 27, 23, 19, 15, 11, 7, 3, 30, 26, 22, 18, 14, 10, 6, 2);
+    __m512 u0 = _mm512_permutex2var_ps(a[0], p01, a[1]), u1 = _mm512_permutex2var_ps(a[0], p23, a[1]);
+    __m512 u2 = _mm512_permutex2var_ps(a[2], p01, a[3]), u3 = _mm512_permutex2var_ps(a[2], p23, a[3]);
+    const __m512i lo = _mm512_set_epi32(23, 22, 21, 20, 19, 18, 17, 16, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i hi = _mm512_set_epi32(31, 30, 29, 28, 27, 26, 25, 24, 15, 14, 13, 12, 11, 10, 9, 8);
+    c[0] = _mm512_permutex2var_ps(u0, lo, u2);
+    c[1] = _mm512_permutex2var_ps(u0, hi, u2);
+    c[2] = _mm512_permutex2var_ps(u1, lo, u3);
+    c[3] = _mm512_permutex2var_ps(u1, hi, u3);
+    // Columns 4k + 4 and 4k + 5 are the next tile's 0 and 1: one lane on, the last from the fifth load.
+    const __m512i next0 = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    const __m512i next1 = _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    c[4] = _mm512_permutex2var_ps(c[0], next0, a[4]);
+    c[5] = _mm512_permutex2var_ps(c[1], next1, a[4]);
+}
+
+// Tiles k < count (≤ 16) of one tile row: V = Bᵀ d B of the 6 × 6 block at rows y0 ..< y0 + 6,
+// columns x0 + 4k ..< + 6 of the plane (zero outside it), V[ξ] (ξ = 6i + j) at out + ξ·stride.
+AVX512 static void input16_f4(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
+                              int count) {
+    __m512 h[6][6];
+    for (int k = 0; k < 6; k++) {
+        __m512 c[6];
+        if (y0 + k >= 0 && y0 + k < height) phases6(plane + (y0 + k) * width, x0, width, c);
+        else for (int j = 0; j < 6; j++) c[j] = _mm512_setzero_ps();
+        bt6(c, h[k]);  // d B: row k's six values times B
+    }
+    __mmask16 keep = lanes(count);
+    for (int j = 0; j < 6; j++) {
+        __m512 col[6], v[6];
+        for (int k = 0; k < 6; k++) col[k] = h[k][j];
+        bt6(col, v);  // Bᵀ (d B): column j
+        for (int i = 0; i < 6; i++) _mm512_mask_storeu_ps(out + (6 * i + j) * stride, keep, v[i]);
+    }
+}
+
+AVX512 void zoo_winograd4_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                                    long stride) {
+    for (int t = 0; t < tiles; t += 16, x0 += 64)
+        input16_f4(plane, width, height, y0, x0, out + t, stride, tiles - t < 16 ? tiles - t : 16);
+}
+
+AVX512 void zoo_winograd4_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                     float bias, int relu) {
+    // Four values per tile, tiles side by side: the 4-way interleave of y[0..3] (two rounds).
+    const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const __m512i quad_lo = _mm512_set_epi32(23, 22, 7, 6, 21, 20, 5, 4, 19, 18, 3, 2, 17, 16, 1, 0);
+    const __m512i quad_hi = _mm512_set_epi32(31, 30, 15, 14, 29, 28, 13, 12, 27, 26, 11, 10, 25, 24, 9, 8);
+    __m512 b = _mm512_set1_ps(bias), f = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+    for (int t = 0; t < tiles; t += 16, m += 16, top += 64) {
+        __mmask16 in = lanes(tiles - t);
+        long cols = width - 4L * t;
+        __m512 s[4][6];
+        for (int j = 0; j < 6; j++) {
+            __m512 x[6];
+            for (int k = 0; k < 6; k++) x[k] = _mm512_maskz_loadu_ps(in, m + (6 * k + j) * stride);
+            __m512 r[4];
+            at6(x, r);  // Aᵀ m: column j
+            for (int i = 0; i < 4; i++) s[i][j] = r[i];
+        }
+        for (int i = 0; i < rows; i++) {
+            __m512 y[4];
+            at6(s[i], y);  // (Aᵀ m) A: row i
+            for (int l = 0; l < 4; l++) {
+                y[l] = _mm512_fmadd_ps(y[l], f, b);
+                if (relu) y[l] = _mm512_max_ps(y[l], zero);
+            }
+            __m512 p0 = _mm512_permutex2var_ps(y[0], pair_lo, y[1]), p1 = _mm512_permutex2var_ps(y[0], pair_hi, y[1]);
+            __m512 q0 = _mm512_permutex2var_ps(y[2], pair_lo, y[3]), q1 = _mm512_permutex2var_ps(y[2], pair_hi, y[3]);
+            __m512 o[4] = {_mm512_permutex2var_ps(p0, quad_lo, q0), _mm512_permutex2var_ps(p0, quad_hi, q0),
+                           _mm512_permutex2var_ps(p1, quad_lo, q1), _mm512_permutex2var_ps(p1, quad_hi, q1)};
+            float *row = top + i * width;
+            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(row + 16 * v, lanes((int)(cols - 16 * v)), o[v]);
+        }
+    }
+}
+
 // One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for
 // ox < outWidth; stride 1 or 2. Masked loads leave the padding at zero without a branch per value.
 AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {

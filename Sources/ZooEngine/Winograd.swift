@@ -16,11 +16,23 @@ import ZooCore
 /// with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]],
 /// Aᵀ = [[1,1,1,0],[0,1,−1,−1]]. Its rounding differs from direct convolution's by a few units in
 /// the last place (the transforms add and subtract, with factors ½ and 1 only).
+///
+/// On larger maps, F(4×4, 3×3) (`tile` 4): each 4×4 block of outputs from a 6×6 block of the input
+/// in 36 multiplications instead of 144 (4× fewer operations than im2col's, 36 GEMMs on a quarter
+/// of the tiles), with the points 0, ±1, ±2, ∞:
+///
+///     Bᵀ = [[4,0,−5,0,1,0],[0,−4,−4,1,1,0],[0,4,−4,−1,1,0],[0,−2,−1,2,1,0],[0,2,−1,−2,1,0],[0,4,0,−5,0,1]]
+///     G = [[¼,0,0],[−⅙,−⅙,−⅙],[−⅙,⅙,−⅙],[1/24,1/12,⅙],[1/24,−1/12,⅙],[0,0,1]]
+///     Aᵀ = [[1,1,1,1,1,0],[0,1,−1,2,−2,0],[0,1,1,4,4,0],[0,1,−1,8,−8,1]]
+///
+/// Its factors up to 8 cost accuracy: a few ×10⁻⁷ of the output's largest value on ResNet-50's
+/// and VGG-16's layers (measured against PyTorch's fixtures: `WinogradTests`), against ~10⁻⁸ for
+/// F(2×2, 3×3).
 struct WinogradKernel: @unchecked Sendable {
     let channels: Int, filters: Int
     let height: Int, width: Int, padTop: Int, padLeft: Int
     let outHeight: Int, outWidth: Int
-    /// U as 16 matrices [filters, channels] (empty where `packed` holds them).
+    /// U as `points` matrices [filters, channels] (empty where `packed` holds them).
     let transformed: [Float]
     /// U packed for Zoo's GEMM, where it runs (else OpenBLAS's SGEMM multiplies `transformed`).
     let packed: PackedMatrices?
@@ -28,9 +40,14 @@ struct WinogradKernel: @unchecked Sendable {
     /// Each filter's sums multiplied by this before the bias (a folded batch norm; nil for 1).
     var scale: [Float]?
     var relu = false
+    /// Outputs per tile side: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).
+    let tile: Int
+    /// The input block's side (tile + 2) and its number of points, ξ = 0 ..< points.
+    var alpha: Int { tile + 2 }
+    var points: Int { alpha * alpha }
 
-    var tilesAcross: Int { (outWidth + 1) / 2 }
-    var tileRows: Int { (outHeight + 1) / 2 }
+    var tilesAcross: Int { (outWidth + tile - 1) / tile }
+    var tileRows: Int { (outHeight + tile - 1) / tile }
 
     /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 64 channels and 16
     /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
@@ -46,34 +63,60 @@ struct WinogradKernel: @unchecked Sendable {
             && k.inChannels >= 64 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 22
     }
 
-    init(_ k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) {
+    /// The tile for a layer where Winograd applies: 4 (F(4×4, 3×3)) on maps of at least 28 × 28
+    /// where Zoo's GEMM and transforms run (AVX-512) and U stays within 4M values (36 matrices:
+    /// up to 256 × 256 filters), else 2. On ResNet-50's 28 × 28 layers 0.67× F(2×2)'s time on one
+    /// thread (0.62 against 0.93 ms), GoogLeNet's conv2 (56 × 56) 0.61×; on 14 × 14 maps slower (16
+    /// tiles per image, GEMMs of 16 columns: ResNet-50 1.045×, GoogLeNet 1.11× the network's time).
+    /// `ZOO_WINOGRAD=2` keeps F(2×2, 3×3) everywhere (to compare).
+    static func tile(for k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Int {
+        guard zooGEMM && cpuHasAVX512 && !onlySmallTiles else { return 2 }
+        return k.outHeight >= 28 && k.outWidth >= 28 && 36 * k.filters * k.inChannels <= 1 << 22 ? 4 : 2
+    }
+
+    static let onlySmallTiles = ProcessInfo.processInfo.environment["ZOO_WINOGRAD"] == "2"
+
+    /// Bᵀ, G and Aᵀ of F(tile × tile, 3×3), rows of `alpha` (`G`: rows of 3).
+    static func matrices(tile: Int) -> (bt: [[Double]], g: [[Double]], at: [[Double]]) {
+        if tile == 2 {
+            return ([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+                    [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+                    [[1, 1, 1, 0], [0, 1, -1, -1]])
+        }
+        return ([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0],
+                 [0, 4, 0, -5, 0, 1]],
+                [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6], [1.0 / 24, 1.0 / 12, 1.0 / 6],
+                 [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]],
+                [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]])
+    }
+
+    init(_ k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled, tile: Int? = nil) {
         channels = k.inChannels; filters = k.filters
         height = k.height; width = k.width; padTop = k.padTop; padLeft = k.padLeft
         outHeight = k.outHeight; outWidth = k.outWidth
         bias = k.bias; scale = k.scale; relu = k.relu
-        let C = channels, F = filters
-        var u = [Float](repeating: 0, count: 16 * F * C)
+        self.tile = tile ?? WinogradKernel.tile(for: k, zooGEMM: zooGEMM)
+        let C = channels, F = filters, n = self.tile + 2
+        let G = WinogradKernel.matrices(tile: self.tile).g
+        var u = [Float](repeating: 0, count: n * n * F * C)
         k.weights.withUnsafeBufferPointer { w in
             for f in 0..<F {
                 for c in 0..<C {
                     let g = w.baseAddress! + (f * C + c) * 9
-                    // G g: 4 rows of 3 (in Double: U is computed once).
-                    var gg = [[Double]](repeating: [0, 0, 0], count: 4)
-                    for j in 0..<3 {
-                        let a = Double(g[j]), b = Double(g[3 + j]), e = Double(g[6 + j])
-                        gg[0][j] = a; gg[1][j] = (a + b + e) / 2; gg[2][j] = (a - b + e) / 2; gg[3][j] = e
-                    }
-                    // (G g) Gᵀ: each row [a, b, e] → [a, (a+b+e)/2, (a−b+e)/2, e].
-                    for i in 0..<4 {
-                        let a = gg[i][0], b = gg[i][1], e = gg[i][2]
-                        let row = [a, (a + b + e) / 2, (a - b + e) / 2, e]
-                        for j in 0..<4 { u[((i * 4 + j) * F + f) * C + c] = Float(row[j]) }
+                    // U = G g Gᵀ (in Double: U is computed once).
+                    for i in 0..<n {
+                        var gg = [0.0, 0.0, 0.0]  // row i of G g
+                        for j in 0..<3 { for t in 0..<3 { gg[j] += G[i][t] * Double(g[3 * t + j]) } }
+                        for j in 0..<n {
+                            let value = G[j][0] * gg[0] + G[j][1] * gg[1] + G[j][2] * gg[2]
+                            u[((i * n + j) * F + f) * C + c] = Float(value)
+                        }
                     }
                 }
             }
         }
         if zooGEMM {
-            packed = PackedMatrices(u, count: 16, rows: F, depth: C)
+            packed = PackedMatrices(u, count: n * n, rows: F, depth: C)
             transformed = []
         } else {
             packed = nil
@@ -95,19 +138,22 @@ struct WinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Tile rows per band so that a thread's V and M (16·(C + F)·tiles) stay within its share of
+    /// Tile rows per band so that a thread's V and M (points·(C + F)·tiles) stay within its share of
     /// the workspace limit.
     func tileRowsPerBand(threads: Int) -> Int {
         var limit = ConvolutionKernel.workspaceLimit / max(1, threads)
         // As for im2col (`ConvolutionKernel.cacheBand`): V and M in L2 where U is small.
-        if packed != nil && 16 * filters * channels <= ConvolutionKernel.cacheBand { limit = min(limit, ConvolutionKernel.cacheBand) }
-        return max(1, min(tileRows, limit / (16 * (channels + filters) * tilesAcross)))
+        if packed != nil && points * filters * channels <= ConvolutionKernel.cacheBand { limit = min(limit, ConvolutionKernel.cacheBand) }
+        // F(4×4, 3×3)'s bands at most an eighth of the limit (4 MiB): VGG-16's 112 × 112 layers would
+        // otherwise take 29 MiB (peak RSS 1.30× its weights); 1–8M floats measured the same speed.
+        if tile == 4 { limit = min(limit, ConvolutionKernel.workspaceLimit / 8) }
+        return max(1, min(tileRows, limit / (points * (channels + filters) * tilesAcross)))
     }
 
     /// (+ 4: the output transform's last group of four tiles may read up to three values past M.)
-    func workspaceSize(threads: Int) -> Int { 16 * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) + 4 }
+    func workspaceSize(threads: Int) -> Int { points * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) + 4 }
 
-    /// Convolves one image's tile rows `rows` (output rows 2·first ..< 2·last), in bands.
+    /// Convolves one image's tile rows `rows` (output rows tile·first ..< tile·last), in bands.
     func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
              tileRows rows: Range<Int>, threads: Int) {
         let band = tileRowsPerBand(threads: threads)
@@ -115,9 +161,9 @@ struct WinogradKernel: @unchecked Sendable {
         while first < rows.upperBound {
             let count = min(band, rows.upperBound - first)
             let tiles = count * tilesAcross
-            let v = workspace, m = workspace + 16 * channels * tiles
+            let v = workspace, m = workspace + points * channels * tiles
             transformInput(input, into: v, firstTileRow: first, tileRows: count)
-            for xi in 0..<16 { multiply(xi, filters: 0..<filters, tiles: tiles, v + xi * channels * tiles, m + xi * filters * tiles) }
+            for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: tiles, v + xi * channels * tiles, m + xi * filters * tiles) }
             transformOutput(m, into: output, firstTileRow: first, tileRows: count)
             first += count
         }
@@ -135,13 +181,13 @@ struct WinogradKernel: @unchecked Sendable {
     func runSharingFilters(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int) {
         let tiles = tileRows * tilesAcross
         let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
-        let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + 16 * channels * tiles)
+        let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + points * channels * tiles)
         shareBalanced(channels, parts: threads) { _, channels in
             self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: channels)
         }
         // Shares of whole packed panels (Zoo's GEMM needs them; OpenBLAS does not mind).
         PackedMatrices.shareBalanced(filters, parts: threads, movable: packed != nil) { _, share in
-            for xi in 0..<16 {
+            for xi in 0..<self.points {
                 self.multiply(xi, filters: share, tiles: tiles, v.pointer + xi * self.channels * tiles, m.pointer + xi * self.filters * tiles)
             }
             self.transformOutput(m.pointer, into: y.pointer, firstTileRow: 0, tileRows: self.tileRows, filters: share)
@@ -151,8 +197,22 @@ struct WinogradKernel: @unchecked Sendable {
     /// V[ξ][c][t] = (Bᵀ d B)_ξ for each channel c and tile t of the band (d: the 4×4 input block
     /// at (2·ty − padTop, 2·tx − padLeft), zero outside the input).
     func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
-                        channels range: Range<Int>? = nil) {
+                        channels range: Range<Int>? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = tileRows * tilesAcross, stride = channels * tiles
+        if tile != 2 {
+            for c in range ?? 0..<channels {
+                let plane = input + c * height * width
+                for r in 0..<tileRows {
+                    let y0 = tile * (firstTileRow + r) - padTop, out = v + c * tiles + r * tilesAcross
+                    if inC {
+                        zoo_winograd4_input_row(plane, width, height, y0, -padLeft, Int32(tilesAcross), out, stride)
+                    } else {
+                        for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: tile * tx - padLeft, out + tx, stride: stride) }
+                    }
+                }
+            }
+            return
+        }
         for c in range ?? 0..<channels {
             let plane = input + c * height * width
             for r in 0..<tileRows {
@@ -201,6 +261,33 @@ struct WinogradKernel: @unchecked Sendable {
         }
     }
 
+    /// One tile of `transformInput` for any tile size, by the matrices (no AVX-512; tests): the
+    /// alpha × alpha block at (y0, x0), zero outside the input.
+    private func transformTileGeneric(_ plane: UnsafePointer<Float>, y0: Int, x0: Int, _ out: UnsafeMutablePointer<Float>, stride: Int) {
+        let n = alpha, bt = WinogradKernel.matrices(tile: tile).bt
+        var d = [Float](repeating: 0, count: n * n), t = [Float](repeating: 0, count: n * n)
+        for i in 0..<n where y0 + i >= 0 && y0 + i < height {
+            for j in 0..<n where x0 + j >= 0 && x0 + j < width { d[i * n + j] = plane[(y0 + i) * width + x0 + j] }
+        }
+        for i in 0..<n { for j in 0..<n { t[i * n + j] = (0..<n).reduce(0) { $0 + Float(bt[i][$1]) * d[$1 * n + j] } } }
+        for i in 0..<n { for j in 0..<n { out[(i * n + j) * stride] = (0..<n).reduce(0) { $0 + t[i * n + $1] * Float(bt[j][$1]) } } }
+    }
+
+    /// One tile of `transformOutput` for any tile size, by the matrices: the tile's outputs (the
+    /// first `rows` rows and `cols` columns) at `top`, times the scale, plus the bias, ReLU.
+    private func outputTileGeneric(_ m: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                   scale s: Float, bias b: Float) {
+        let n = alpha, at = WinogradKernel.matrices(tile: tile).at
+        var t = [Float](repeating: 0, count: tile * n)
+        for i in 0..<tile { for j in 0..<n { t[i * n + j] = (0..<n).reduce(0) { $0 + Float(at[i][$1]) * m[($1 * n + j) * stride] } } }
+        for i in 0..<rows {
+            for j in 0..<cols {
+                let y = (0..<n).reduce(0) { $0 + t[i * n + $1] * Float(at[j][$1]) } * s + b
+                top[i * outWidth + j] = relu ? max(y, 0) : y
+            }
+        }
+    }
+
     /// One tile of `transformInput`: the 4×4 block at (y0, x0), zero outside the input.
     @inline(__always)
     private func transformTile(_ plane: UnsafePointer<Float>, y0: Int, x0: Int, _ out: UnsafeMutablePointer<Float>, stride: Int) {
@@ -233,6 +320,25 @@ struct WinogradKernel: @unchecked Sendable {
     func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                          filters range: Range<Int>? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = tileRows * tilesAcross, stride = filters * tiles
+        if tile != 2 {
+            for f in range ?? 0..<filters {
+                let b = bias?[f] ?? 0, s = scale?[f] ?? 1
+                let plane = output + f * outHeight * outWidth, source = m + f * tiles
+                for r in 0..<tileRows {
+                    let oy = tile * (firstTileRow + r), rows = min(tile, outHeight - oy)
+                    if inC {
+                        zoo_winograd4_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, Int32(rows),
+                                                 Int32(tilesAcross), s, b, relu ? 1 : 0)
+                    } else {
+                        for tx in 0..<tilesAcross {
+                            outputTileGeneric(source + r * tilesAcross + tx, stride: stride, plane + oy * outWidth + tile * tx, rows: rows,
+                                              cols: min(tile, outWidth - tile * tx), scale: s, bias: b)
+                        }
+                    }
+                }
+            }
+            return
+        }
         for f in range ?? 0..<filters {
             let b = bias?[f] ?? 0, s = scale?[f] ?? 1
             let plane = output + f * outHeight * outWidth

@@ -273,15 +273,16 @@ struct ThreadingTests {
         }
     }
 
-    /// Winograd F(2×2, 3×3) against im2col on the same kernel: odd map sizes (tiles half outside),
-    /// padding, a fused ReLU, one to three threads and batches that take every way of sharing
-    /// (a small map with many filters shares the filters).
+    /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against im2col on the same kernel: odd map sizes (tiles
+    /// half or three quarters outside), padding, a fused ReLU, one to three threads and batches
+    /// that take every way of sharing (a small map with many filters shares the filters).
     @Test func winogradMatchesIm2col() throws {
-        var modes = Set<String>()
+        var modes = Set<String>(), methods = Set<String>()
         // (64 channels: Winograd's least. [64, 21, 70]: rows wide enough for the 16-tile AVX-512
-        // transforms, twice per row.)
+        // transforms, twice per row; [64, 30, 70]: F(4×4)'s 18 tiles across, two groups. Maps of
+        // 28 × 28 and more take F(4×4) where AVX-512 runs; [64, 28, 28] with 72 filters shares them.)
         for (input, filters, padding, relu) in [([64, 31, 33], 18, 1, false), ([64, 31, 33], 18, 0, true), ([64, 9, 11], 64, 1, true),
-                                                ([64, 21, 70], 17, 1, true)] {
+                                                ([64, 21, 70], 17, 1, true), ([64, 30, 70], 17, 1, true), ([64, 28, 28], 72, 1, false)] {
             var b = NetworkBuilder("w", input: input)
             b.conv("c", filters: filters, kernel: 3, padding: padding)
             let model = try Model.randomlyInitialised(b.build(), seed: 11)
@@ -290,7 +291,9 @@ struct ThreadingTests {
                 let engine = try Engine(model: model, threads: threads)
                 guard case .convolution(var fast, _, _) = engine.steps[0].operation, case .convolution(let c) = engine.steps[0].info.layer.kind
                 else { Issue.record("no convolution"); return }
-                #expect(fast.method == "winograd")
+                let large = fast.outHeight >= 28 && fast.outWidth >= 28
+                #expect(fast.method == (large && cpuHasAVX512 ? "winograd4" : "winograd"), "\(input), padding \(padding)")
+                methods.insert(fast.method)
                 #expect(fast.weights.isEmpty, "U replaces the filters")
                 fast.relu = relu
                 // The same layer unprepared: im2col with the model's filters.
@@ -326,6 +329,7 @@ struct ThreadingTests {
             }
         }
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
+        #expect(methods.count == (cpuHasAVX512 ? 2 : 1), "methods exercised: \(methods)")
     }
 
     /// Residual adds fused into the convolution before them (its folded BN between): the shortcut

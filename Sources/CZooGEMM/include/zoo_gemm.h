@@ -94,6 +94,22 @@ void zoo_winograd_input_row(const float *plane, long width, long height, long y0
 void zoo_winograd_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale, float bias,
                              int relu);
 
+/// Winograd F(4×4, 3×3) input transform for one tile row of one channel: the `tiles` tiles whose
+/// 6 × 6 blocks start at row y0, columns x0, x0 + 4, … of a `height` × `width` plane (row stride
+/// `width`); what lies outside the plane reads as zero and is not read. V[ξ] (ξ = 6i + j, i the
+/// row) of the tiles goes to out + ξ·stride (contiguous). 16 tiles at a time, the last group
+/// masked. Only when `zoo_gemm_available()`.
+void zoo_winograd4_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                             long stride);
+
+/// Winograd F(4×4, 3×3) output transform for one tile row of one filter: `m` points at M[0] of
+/// the first tile (M[ξ] at m + ξ·stride), `top` at output row 4·ty, column 0 (row stride `width`,
+/// the map's width); `rows` (1–4) of the tiles' output rows lie inside the map, and the columns
+/// past `width` are not written. Multiplies by `scale`, adds `bias`, then clamps at 0 when `relu`.
+/// Only when `zoo_gemm_available()`.
+void zoo_winograd4_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale, float bias,
+                              int relu);
+
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import ZooCore
+@testable import ZooEngine
+
+/// Winograd F(4×4, 3×3): its AVX-512 transforms against the same transforms done by the matrices
+/// in Swift (maps whose tiles reach past the right and bottom edges, padding, more than 16 tiles
+/// across), and when it is chosen. Whole layers against im2col: `ThreadingTests`; against PyTorch:
+/// the `conv_winograd*` fixtures (`TorchFixtureTests`).
+struct WinogradTests {
+    /// A prepared F(4×4) kernel of `filters` filters over a [64, height, width] input.
+    static func kernel(height: Int, width: Int, padding: Int, filters: Int, seed: UInt64) throws -> WinogradKernel {
+        var b = NetworkBuilder("w", input: [64, height, width])
+        b.conv("c", filters: filters, kernel: 3, padding: padding)
+        let model = try Model.randomlyInitialised(b.build(), seed: seed)
+        guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { throw ZooError("no convolution") }
+        let k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: model.parameters["c"]!["bias"])
+        return WinogradKernel(k, tile: 4)
+    }
+
+    @Test(arguments: [(29, 31, 1), (30, 70, 1), (28, 28, 0), (9, 5, 1)])
+    func transformsInSwiftAndC(_ shape: (Int, Int, Int)) throws {
+        guard cpuHasAVX512 else { return }
+        let (height, width, padding) = shape
+        var w = try Self.kernel(height: height, width: width, padding: padding, filters: 12, seed: 3)
+        #expect(w.tile == 4 && w.points == 36)
+        var rng = RandomSource(seed: 5)
+        let x = (0..<(64 * height * width)).map { _ in Float(rng.normal()) }
+        // Input: V for the whole map, a band of tile rows, in Swift and in C.
+        let tiles = w.tileRows * w.tilesAcross, count = 36 * 64 * tiles
+        for rows in [0..<w.tileRows, (w.tileRows / 2)..<w.tileRows] {
+            var results: [[Float]] = []
+            let bandTiles = rows.count * w.tilesAcross
+            for inC in [false, true] {
+                var v = [Float](repeating: 999, count: count + 64)
+                x.withUnsafeBufferPointer { xp in
+                    v.withUnsafeMutableBufferPointer {
+                        w.transformInput(xp.baseAddress!, into: $0.baseAddress!, firstTileRow: rows.lowerBound, tileRows: rows.count, inC: inC)
+                    }
+                }
+                #expect(v[(36 * 64 * bandTiles)...].allSatisfy { $0 == 999 }, "\(shape) in C \(inC): V written past the band")
+                results.append(Array(v[0..<(36 * 64 * bandTiles)]))
+            }
+            let top = results[0].map(abs).max()!
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-6 * top, "\(shape), tile rows \(rows): V in Swift and C differ by \(worst) of \(top)")
+        }
+        // Output: y from random M, scaled, with the bias, with and without the ReLU; nothing
+        // written past the map.
+        w.scale = (0..<12).map { _ in Float(rng.normal()) }
+        let m = (0..<(36 * 12 * tiles)).map { _ in Float(rng.normal()) }
+        let out = 12 * w.outHeight * w.outWidth
+        for relu in [false, true] {
+            w.relu = relu
+            var results: [[Float]] = []
+            for inC in [false, true] {
+                var y = [Float](repeating: 777, count: out + 64)
+                m.withUnsafeBufferPointer { mp in
+                    y.withUnsafeMutableBufferPointer {
+                        w.transformOutput(mp.baseAddress!, into: $0.baseAddress!, firstTileRow: 0, tileRows: w.tileRows, inC: inC)
+                    }
+                }
+                #expect(y[out...].allSatisfy { $0 == 777 }, "\(shape) in C \(inC): written past the map")
+                #expect(!y[0..<out].contains(777), "\(shape) in C \(inC): an output not written")
+                results.append(Array(y[0..<out]))
+            }
+            let top = results[0].map(abs).max()!
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-6 * top, "\(shape), relu \(relu): y in Swift and C differ by \(worst) of \(top)")
+            if relu { #expect(results[1].allSatisfy { $0 >= 0 }) }
+        }
+    }
+
+    /// F(4×4, 3×3) by its matrices, in Double: a 6×6 input block of 1…36 and the 3×3 filter 1…9
+    /// give their 4×4 correlation (474 at the top left: 1 + 4 + 9 + 28 + 40 + 54 + 91 + 112 + 135).
+    @Test func matricesGiveTheCorrelation() {
+        let (bt, g, at) = WinogradKernel.matrices(tile: 4)
+        let d = (0..<6).map { i in (0..<6).map { j in Double(6 * i + j + 1) } }
+        let f = (0..<3).map { i in (0..<3).map { j in Double(3 * i + j + 1) } }
+        func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
+            a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
+        }
+        func t(_ a: [[Double]]) -> [[Double]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
+        let u = mul(mul(g, f), t(g)), v = mul(mul(bt, d), t(bt))
+        let y = mul(mul(at, zip(u, v).map { zip($0, $1).map(*) }), t(at))
+        for i in 0..<4 {
+            for j in 0..<4 {
+                var direct = 0.0
+                for a in 0..<3 { for b in 0..<3 { direct += d[i + a][j + b] * f[a][b] } }
+                #expect(abs(y[i][j] - direct) < 1e-9, "(\(i), \(j)): \(y[i][j]) against \(direct)")
+            }
+        }
+        #expect(abs(y[0][0] - 474) < 1e-9)
+    }
+
+    /// Which tile a layer takes: F(4×4) on maps of 28 × 28 and more with U within 4M values where
+    /// AVX-512 runs, F(2×2) otherwise.
+    @Test func tileChoice() throws {
+        func tile(_ input: [Int], filters: Int) throws -> Int {
+            var b = NetworkBuilder("w", input: input)
+            b.conv("c", filters: filters, kernel: 3, padding: 1)
+            let model = try Model.randomlyInitialised(b.build(), seed: 1)
+            guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return 0 }
+            let k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
+            return WinogradKernel.tile(for: k, zooGEMM: true)
+        }
+        let big = cpuHasAVX512 && !WinogradKernel.onlySmallTiles ? 4 : 2
+        #expect(try tile([64, 56, 56], filters: 64) == big)       // ResNet-50's conv2_x
+        #expect(try tile([128, 28, 28], filters: 128) == big)     // conv3_x
+        #expect(try tile([256, 14, 14], filters: 256) == 2)       // conv4_x: 16 tiles per image
+        #expect(try tile([512, 28, 28], filters: 512) == 2)       // VGG-16's conv4_x: U 9.4M values
+        #expect(try tile([256, 56, 56], filters: 256) == big)     // VGG-16's conv3_x
+    }
+}
