@@ -105,7 +105,7 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// reads), so that the filters are not held twice. `zooGEMM: false` keeps OpenBLAS (tests
     /// compare the two).
     mutating func prepare(zooGEMM: Bool = PackedMatrices.enabled) {
-        winograd = WinogradKernel.applies(to: self) ? WinogradKernel(self, zooGEMM: zooGEMM) : nil
+        winograd = WinogradKernel.applies(to: self, zooGEMM: zooGEMM) ? WinogradKernel(self, zooGEMM: zooGEMM) : nil
         if winograd != nil { weights = [] }
         if winograd == nil && zooGEMM {
             packed = PackedMatrices(weights, count: groups, rows: filters / groups, depth: columnRows)

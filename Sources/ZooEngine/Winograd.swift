@@ -49,18 +49,21 @@ struct WinogradKernel: @unchecked Sendable {
     var tilesAcross: Int { (outWidth + tile - 1) / tile }
     var tileRows: Int { (outHeight + tile - 1) / tile }
 
-    /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 64 channels and 16
-    /// filters, maps of at least 7×7 (measured faster than im2col on every such layer of VGG-16,
-    /// ResNet-50 and GoogLeNet; with 16–48 channels, GoogLeNet's third branches, the transforms
-    /// cost more than the products they save: 1.03 ms for the nine against 0.84 direct), and U at
-    /// most 4M values (16 MiB: 512 × 512 filters). U replaces the layer's filters at inference
-    /// (16/9 of their size: VGG-16's peak memory grows by 7/9 of its 3×3 filters). On VGG-16's
-    /// 512-channel layers 0.66× (28 × 28) and 0.86× (14 × 14) the direct convolution's time, on
-    /// AlexNet's 13 × 13 conv3 and conv4 0.8× im2col's.
-    static func applies(to k: ConvolutionKernel) -> Bool {
+    /// Where Winograd is used: 3×3, stride 1, no dilation, one group, at least 16 filters, maps
+    /// of at least 7×7, at least 64 channels — 16 where F(4×4) runs (measured faster than im2col
+    /// on every such layer of VGG-16, ResNet-50 and GoogLeNet; with 16–48 channels, GoogLeNet's
+    /// third branches, F(2×2)'s transforms cost more than the products they save: 1.03 ms for the
+    /// nine against 0.84 direct; F(4×4) saves more: GoogLeNet's two 28 × 28 ones 0.05–0.08 and
+    /// 0.25–0.31 ms against 0.06–0.09 and 0.33–0.38 direct) — and U at most 4M values (16 MiB:
+    /// 512 × 512 filters). U replaces the layer's filters at inference (16/9 of their size:
+    /// VGG-16's peak memory grows by 7/9 of its 3×3 filters). On VGG-16's 512-channel layers 0.66×
+    /// (28 × 28) and 0.86× (14 × 14) the direct convolution's time, on AlexNet's 13 × 13 conv3 and
+    /// conv4 0.8× im2col's.
+    static func applies(to k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Bool {
         guard !ConvolutionKernel.im2colOnly else { return false }
-        return k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1
-            && k.inChannels >= 64 && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 22
+        guard k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1
+            && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 22 else { return false }
+        return k.inChannels >= 64 || (k.inChannels >= 16 && tile(for: k, zooGEMM: zooGEMM) == 4)
     }
 
     /// The tile for a layer where Winograd applies: 4 (F(4×4, 3×3)) on maps of at least 28 × 28

@@ -94,15 +94,17 @@ struct WinogradTests {
     }
 
     /// Which tile a layer takes: F(4×4) on maps of 28 × 28 and more with U within 4M values where
-    /// AVX-512 runs, F(2×2) otherwise.
+    /// AVX-512 runs, F(2×2) otherwise; below 64 channels, F(4×4) or nothing.
     @Test func tileChoice() throws {
-        func tile(_ input: [Int], filters: Int) throws -> Int {
+        func kernel(_ input: [Int], filters: Int) throws -> ConvolutionKernel? {
             var b = NetworkBuilder("w", input: input)
             b.conv("c", filters: filters, kernel: 3, padding: 1)
             let model = try Model.randomlyInitialised(b.build(), seed: 1)
-            guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return 0 }
-            let k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
-            return WinogradKernel.tile(for: k, zooGEMM: true)
+            guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return nil }
+            return ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
+        }
+        func tile(_ input: [Int], filters: Int) throws -> Int {
+            try kernel(input, filters: filters).map { WinogradKernel.tile(for: $0, zooGEMM: true) } ?? 0
         }
         let big = cpuHasAVX512 && !WinogradKernel.onlySmallTiles ? 4 : 2
         #expect(try tile([64, 56, 56], filters: 64) == big)       // ResNet-50's conv2_x
@@ -110,5 +112,10 @@ struct WinogradTests {
         #expect(try tile([256, 14, 14], filters: 256) == 2)       // conv4_x: 16 tiles per image
         #expect(try tile([512, 28, 28], filters: 512) == 2)       // VGG-16's conv4_x: U 9.4M values
         #expect(try tile([256, 56, 56], filters: 256) == big)     // VGG-16's conv3_x
+        // Fewer than 64 channels: Winograd only as F(4×4) (GoogLeNet's 28 × 28 third branches).
+        let thin = try #require(try kernel([32, 28, 28], filters: 96)), thinSmall = try #require(try kernel([32, 14, 14], filters: 96))
+        #expect(WinogradKernel.applies(to: thin, zooGEMM: true) == (big == 4))
+        #expect(!WinogradKernel.applies(to: thinSmall, zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: thin, zooGEMM: false))
     }
 }
