@@ -121,8 +121,9 @@ struct ConvolutionKernel: @unchecked Sendable {
         return w
     }
 
-    /// "winograd" (F(2×2, 3×3)), "winograd4" (F(4×4, 3×3)), "direct" (no im2col), "im2col" or "gemm" (1×1: the input is the GEMM's B),
-    /// with "+zoo" where the GEMM is Zoo's own: how `run` convolves.
+    /// "winograd" (F(2×2, 3×3)), "winograd4" (F(4×4, 3×3)), "direct" (no im2col), "im2col" or
+    /// "gemm" (1×1: the input is the GEMM's B), with "+zoo" where the GEMM is Zoo's own: how `run`
+    /// convolves.
     var method: String {
         winograd.map { $0.tile == 2 ? "winograd" : "winograd\($0.tile)" } ?? (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
     }

@@ -8,8 +8,9 @@ import ZooCore
 public struct GEMMComparison: Sendable {
     public struct Row: Sendable {
         public var layer: String
-        /// How the engine convolves this layer: "im2col", "gemm" (1×1) or "winograd" (whose layer
-        /// time is then compared with the SGEMM that im2col would need: it can beat it).
+        /// How the engine convolves this layer (`ConvolutionKernel.method`): "im2col", "direct",
+        /// "gemm" (1×1), "winograd" or "winograd4" (whose layer time is then compared with the
+        /// SGEMM that im2col would need: it can beat it), "+zoo" where the GEMM is Zoo's.
         public var method: String
         public var m: Int, n: Int, k: Int
         public var layerMilliseconds: Double
