@@ -259,16 +259,25 @@ struct ThreadingTests {
                 // Concats in place per image: `join` unless one of its branches is requested (a
                 // requested `b1` unfuses its ReLU, which then writes the slice instead); `out` (the add
                 // and `side`) unless they are requested; never `join2`, whose `c1` `side` reads too.
-                for (requested, perImage) in [([], 2), (["join"], 2), (["b2_relu", "out"], 1), (["b1", "join2"], 2), (names, 0)] {
-                    engine.writesConcatsInPlace = false
-                    let copied = try engine.run(x, outputs: requested)
-                    engine.writesConcatsInPlace = true
-                    let before = engine.concatsDoneInPlace.load(ordering: .relaxed)
-                    let got = try engine.run(x, outputs: requested)
-                    let done = engine.concatsDoneInPlace.load(ordering: .relaxed) - before
-                    for (name, t) in copied { #expect(got[name]!.data == t.data, "\(name) of \(requested), \(threads) threads, batch \(batch)") }
-                    #expect(done == perImage * batch, "\(requested), \(threads) threads, batch \(batch): \(done) concats in place")
+                // Twice: the second time every run takes the plan the first made for its request.
+                var first: [[String: Tensor]] = [], plans = 0
+                for pass in 0..<2 {
+                    if pass == 1 { plans = engine.planCount }
+                    for (n, (requested, perImage)) in [([], 2), (["join"], 2), (["b2_relu", "out"], 1), (["b1", "join2"], 2), (names, 0)].enumerated() {
+                        engine.writesConcatsInPlace = false
+                        let copied = try engine.run(x, outputs: requested)
+                        engine.writesConcatsInPlace = true
+                        let before = engine.concatsDoneInPlace.load(ordering: .relaxed)
+                        let got = try engine.run(x, outputs: requested)
+                        let done = engine.concatsDoneInPlace.load(ordering: .relaxed) - before
+                        for (name, t) in copied { #expect(got[name]!.data == t.data, "\(name) of \(requested), \(threads) threads, batch \(batch)") }
+                        #expect(done == perImage * batch, "\(requested), \(threads) threads, batch \(batch): \(done) concats in place")
+                        if pass == 0 { first.append(got) } else {
+                            for (name, t) in first[n] { #expect(got[name]!.data == t.data, "\(name) of \(requested) from a kept plan") }
+                        }
+                    }
                 }
+                #expect(engine.planCount == plans && plans > 0, "the second pass made no plans: \(plans) → \(engine.planCount)")
             }
         }
     }
