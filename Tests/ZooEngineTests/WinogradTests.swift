@@ -52,17 +52,10 @@ struct WinogradTests {
         let out = 12 * w.outHeight * w.outWidth
         for relu in [false, true] {
             w.relu = relu
-            var results: [[Float]] = []
-            for inC in [false, true] {
-                var y = [Float](repeating: 777, count: out + 64)
-                m.withUnsafeBufferPointer { mp in
-                    y.withUnsafeMutableBufferPointer {
-                        w.transformOutput(mp.baseAddress!, into: $0.baseAddress!, firstTileRow: 0, tileRows: w.tileRows, inC: inC)
-                    }
-                }
-                #expect(y[out...].allSatisfy { $0 == 777 }, "\(shape) in C \(inC): written past the map")
-                #expect(!y[0..<out].contains(777), "\(shape) in C \(inC): an output not written")
-                results.append(Array(y[0..<out]))
+            let both = w.outputsInSwiftAndC(m, count: out), results = both.map(\.y)
+            for (inC, (y, untouched)) in zip([false, true], both) {
+                #expect(untouched, "\(shape) in C \(inC): written past the map")
+                #expect(!y.contains(777), "\(shape) in C \(inC): an output not written")
             }
             let top = results[0].map(abs).max()!
             let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
@@ -117,5 +110,20 @@ struct WinogradTests {
         #expect(WinogradKernel.applies(to: thin, zooGEMM: true) == (big == 4))
         #expect(!WinogradKernel.applies(to: thinSmall, zooGEMM: true))
         #expect(!WinogradKernel.applies(to: thin, zooGEMM: false))
+    }
+}
+
+extension WinogradKernel {
+    /// The output transform of `m` (all tile rows) by Swift's code and by C's, each into `out`
+    /// floats with 64 more after them, all 777 beforehand: each one's outputs, and whether the 64
+    /// past them are still 777 (nothing written past the map).
+    func outputsInSwiftAndC(_ m: [Float], count out: Int) -> [(y: [Float], untouched: Bool)] {
+        [false, true].map { inC in
+            var y = [Float](repeating: 777, count: out + 64)
+            m.withUnsafeBufferPointer { mp in
+                y.withUnsafeMutableBufferPointer { transformOutput(mp.baseAddress!, into: $0.baseAddress!, firstTileRow: 0, tileRows: tileRows, inC: inC) }
+            }
+            return (Array(y[0..<out]), y[out...].allSatisfy { $0 == 777 })
+        }
     }
 }
