@@ -650,19 +650,11 @@ AVX512 INLINE void at6(const __m512 x[6], __m512 r[4]) {
     r[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), x[5]);            // x1 − x2 + 8(x3 − x4) + x5
 }
 
-// Lanes l of a 16-float load at column x of a row `width` wide whose columns 0 ..< width exist.
-AVX512 INLINE __mmask16 columns_inside(long x, long width) {
-    long a = -x, b = width - x;
-    if (a < 0) a = 0;
-    if (b > 16) b = 16;
-    return b <= a ? (__mmask16)0 : (__mmask16)(lanes((int)b) & ~lanes((int)a));
-}
-
 // One input row of 16 tiles: c[j] (j < 6) holds column x0 + 4k + j for tile k (lane k) of the
 // row at `line` (columns outside 0 ..< width read as zero, and are not read).
 AVX512 INLINE void phases6(const float *line, long x0, long width, __m512 c[6]) {
     __m512 a[5];
-    for (int v = 0; v < 5; v++) a[v] = _mm512_maskz_loadu_ps(columns_inside(x0 + 16 * v, width), line + x0 + 16 * v);
+    for (int v = 0; v < 5; v++) a[v] = _mm512_maskz_loadu_ps(inside((int)x0 + 16 * v, 0, (int)width), line + x0 + 16 * v);
     // Per pair of loads, columns j and j + 2 (j = 0, 1) of its 8 tiles: lanes 0–7 and 8–15.
     const __m512i p01 = _mm512_set_epi32(29, 25, 21, 17, 13, 9, 5, 1, 28, 24, 20, 16, 12, 8, 4, 0);
     const __m512i p23 = _mm512_set_epi32(31, 27, 23, 19, 15, 11, 7, 3, 30, 26, 22, 18, 14, 10, 6, 2);
