@@ -203,8 +203,12 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// Workspace (floats) each of `threads` threads needs for `batch` images.
     func workspacePerThread(batch: Int, threads: Int) -> Int {
         if let w = winograd {
-            let mode = sharing(batch: batch, threads: threads)
-            return w.workspaceSize(threads: mode == .single || mode == .filters ? 1 : threads)
+            switch sharing(batch: batch, threads: threads) {
+            case .single: return w.workspaceSize(batch: batch, threads: 1)
+            case .images: return w.workspaceSize(batch: (batch + threads - 1) / threads, threads: threads)
+            case .rows: return w.workspaceSize(threads: threads)
+            case .filters: return w.workspaceSize(threads: 1)
+            }
         }
         switch sharing(batch: batch, threads: threads) {
         case .single: return workspaceSize(batch: batch)
@@ -217,7 +221,7 @@ struct ConvolutionKernel: @unchecked Sendable {
     /// Workspace (floats) for `run(batch:_:_:workspace:threads: sizing)`: the whole batch on one
     /// thread, bands sized as for `sizing` threads (a step run beside others in a round).
     func workspaceOnOneThread(batch: Int, sizing: Int) -> Int {
-        winograd?.workspaceSize(threads: sizing) ?? workspaceSize(batch: batch, threads: sizing)
+        winograd?.workspaceSize(batch: batch, threads: sizing) ?? workspaceSize(batch: batch, threads: sizing)
     }
 
     /// Convolves `batch` images on `threads` threads, each calling a single-threaded SGEMM on its
@@ -297,7 +301,19 @@ struct ConvolutionKernel: @unchecked Sendable {
              threads: Int = 1) {
         let inCount = inChannels * height * width, spatial = outHeight * outWidth, outCount = filters * spatial
         if let w = winogradForm, let workspace {
-            for n in 0..<batch { w.run(input + n * inCount, output.output + n * outCount, workspace: workspace, tileRows: 0..<w.tileRows, threads: threads) }
+            // Small maps' images side by side (`WinogradKernel.imagesPerBand`), else one at a time.
+            let images = w.imagesPerBand(batch: batch, threads: threads)
+            var n = 0
+            while n < batch {
+                let count = min(images, batch - n)
+                if count > 1 {
+                    w.run(images: count, input + n * inCount, inputStride: inCount, output.output + n * outCount, outputStride: outCount,
+                          workspace: workspace)
+                } else {
+                    w.run(input + n * inCount, output.output + n * outCount, workspace: workspace, tileRows: 0..<w.tileRows, threads: threads)
+                }
+                n += count
+            }
             return
         }
         let m = imagesPerGEMM(batch: batch, threads: threads)

@@ -156,6 +156,43 @@ struct WinogradKernel: @unchecked Sendable {
     /// (+ 4: the output transform's last group of four tiles may read up to three values past M.)
     func workspaceSize(threads: Int) -> Int { points * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) + 4 }
 
+    /// Images of a batch whose tiles go side by side in one band (`run(images:)`) when a batch runs
+    /// layer by layer (image streams off, `Engine(imageStreams: false)` or `ZOO_STREAMS=0`), so
+    /// that each U_ξ is read once for all of them: where an image has fewer tiles than one register
+    /// tile of Zoo's GEMM (48 columns: 7 × 7 maps, 16 tiles) and is one band, up to 128 columns. A
+    /// GEMM of 16 columns reads U (ResNet-50's conv5_x: 16.8 MB) from memory for 2 FLOPs per value
+    /// and per column: 74 GFLOP/s with U cold against 142 for 128 columns (8 images), 129 for 32
+    /// (the GEMM harness, M = K = 512, caches flushed); ResNet-50's conv5_2/conv5_3 3 × 3 layers
+    /// at batch 8 on one thread 1.22–1.33 ms per image against 1.66–1.77 one image at a time.
+    func imagesPerBand(batch: Int, threads: Int) -> Int {
+        let tiles = tileRows * tilesAcross
+        guard batch > 1, tiles < 48, tileRowsPerBand(threads: threads) >= tileRows else { return 1 }
+        let perImage = points * (channels + filters) * tiles
+        return max(1, min(batch, 128 / tiles, ConvolutionKernel.workspaceLimit / max(1, threads) / perImage))
+    }
+
+    /// The workspace `ConvolutionKernel.run(batch:)` needs for `batch` images on one thread with
+    /// bands sized for `threads`.
+    func workspaceSize(batch: Int, threads: Int) -> Int {
+        let images = imagesPerBand(batch: batch, threads: threads)
+        return images > 1 ? points * (channels + filters) * tileRows * tilesAcross * images + 4 : workspaceSize(threads: threads)
+    }
+
+    /// Convolves `count` whole images (`imagesPerBand`) at once: their tiles side by side in V and
+    /// M (image n's at column n·tiles of each row), one GEMM per ξ for all of them.
+    func run(images count: Int, _ input: UnsafePointer<Float>, inputStride: Int, _ output: UnsafeMutablePointer<Float>, outputStride: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let tiles = tileRows * tilesAcross, row = count * tiles
+        let v = workspace, m = workspace + points * channels * row
+        for n in 0..<count {
+            transformInput(input + n * inputStride, into: v + n * tiles, firstTileRow: 0, tileRows: tileRows, rowLength: row)
+        }
+        for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: row, v + xi * channels * row, m + xi * filters * row) }
+        for n in 0..<count {
+            transformOutput(m + n * tiles, into: output + n * outputStride, firstTileRow: 0, tileRows: tileRows, rowLength: row)
+        }
+    }
+
     /// Convolves one image's tile rows `rows` (output rows tile·first ..< tile·last), in bands.
     func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
              tileRows rows: Range<Int>, threads: Int) {
@@ -199,10 +236,11 @@ struct WinogradKernel: @unchecked Sendable {
 
     /// V[ξ][c][t] = (Bᵀ d B)_ξ for each channel c and tile t of the band (d: the alpha × alpha
     /// input block at (tile·ty − padTop, tile·tx − padLeft), zero outside the input). `inC`: the C
-    /// transforms (AVX-512) rather than Swift's (tests run both).
+    /// transforms (AVX-512) rather than Swift's (tests run both). `rowLength`: tiles per row of V
+    /// (default: the band's; more where several images' tiles go side by side, `run(images:)`).
     func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
-                        channels range: Range<Int>? = nil, inC: Bool = cpuHasAVX512) {
-        let tiles = tileRows * tilesAcross, stride = channels * tiles
+                        channels range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
+        let tiles = rowLength ?? tileRows * tilesAcross, stride = channels * tiles
         if tile != 2 {
             for c in range ?? 0..<channels {
                 let plane = input + c * height * width
@@ -320,10 +358,11 @@ struct WinogradKernel: @unchecked Sendable {
     /// y = Aᵀ m A for each filter and tile, times the scale, plus the bias, through the ReLU when
     /// fused; only the outputs inside the map are written (the last tile row or column may be half
     /// outside).
-    /// `inC`: the C transform (AVX-512) rather than Swift's (tests run both).
+    /// `inC`: the C transform (AVX-512) rather than Swift's (tests run both). `rowLength`: tiles
+    /// per row of M, as in `transformInput`.
     func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
-                         filters range: Range<Int>? = nil, inC: Bool = cpuHasAVX512) {
-        let tiles = tileRows * tilesAcross, stride = filters * tiles
+                         filters range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
+        let tiles = rowLength ?? tileRows * tilesAcross, stride = filters * tiles
         if tile != 2 {
             for f in range ?? 0..<filters {
                 let b = bias?[f] ?? 0, s = scale?[f] ?? 1

@@ -284,9 +284,10 @@ struct ThreadingTests {
 
     /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against im2col on the same kernel: odd map sizes (tiles
     /// half or three quarters outside), padding, a fused ReLU, one to three threads and batches
-    /// that take every way of sharing (a small map with many filters shares the filters).
+    /// that take every way of sharing (a small map with many filters shares the filters), and a
+    /// small map's batch on one thread with its images' tiles side by side in one GEMM per ξ.
     @Test func winogradMatchesIm2col() throws {
-        var modes = Set<String>(), methods = Set<String>()
+        var modes = Set<String>(), methods = Set<String>(), sideBySide = 0
         // (64 channels: Winograd's least. [64, 21, 70]: rows wide enough for the 16-tile AVX-512
         // transforms, twice per row; [64, 30, 70]: F(4×4)'s 18 tiles across, two groups. Maps of
         // 28 × 28 and more take F(4×4) where AVX-512 runs; [64, 28, 28] with 72 filters shares them.)
@@ -329,6 +330,7 @@ struct ThreadingTests {
                         #expect(UnsafeBufferPointer(start: y + out, count: 64).allSatisfy { $0 == 12345 }, "\(k.method) wrote past its output")
                         return Array(UnsafeBufferPointer(start: y, count: out))
                     }
+                    if let w = fast.winograd, threads == 1, w.imagesPerBand(batch: batch, threads: 1) > 1 { sideBySide += 1 }
                     let expected = run(plain), got = run(fast)
                     let scale = expected.map(abs).max()!
                     let worst = zip(expected, got).map { abs($0 - $1) }.max()!
@@ -339,6 +341,8 @@ struct ThreadingTests {
         }
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
         #expect(methods.count == (cpuHasAVX512 ? 2 : 1), "methods exercised: \(methods)")
+        // The 9 × 11 map's 30 tiles: batches of 2 and 3 with their images side by side.
+        #expect(sideBySide == 2, "batches run with images side by side: \(sideBySide)")
     }
 
     /// Residual adds fused into the convolution before them (its folded BN between): the shortcut
