@@ -260,6 +260,14 @@ public final class Engine: @unchecked Sendable {
     /// nil (stream the whole network) where there is no such layer or no such cut.
     let streamCut: Int?
 
+    /// Where a batch's image streams end: the last layer they run (`streamCut`; the layers after
+    /// it run layer by layer on the joined batch), "" where they run the whole network, nil where
+    /// the batch does not run as image streams.
+    public func streamEnd(batch: Int) -> String? {
+        guard streamsImages(batch: batch) else { return nil }
+        return streamCut.map { steps[$0].name } ?? ""
+    }
+
     /// Plans of the runs so far, by what they were asked for (`plan`).
     private let plans = Mutex<[PlanKey: Plan]>([:])
     var planCount: Int { plans.withLock { $0.count } }
@@ -646,7 +654,7 @@ public final class Engine: @unchecked Sendable {
         let info = step.info
         let perSample = { (body: @escaping @Sendable (Int) -> Void) in
             if batch > 1 && threads > 1 {
-                DispatchQueue.concurrentPerform(iterations: batch, execute: body)
+                shareOut(batch, parts: min(threads, batch)) { _, images in for n in images { body(n) } }
             } else {
                 for n in 0..<batch { body(n) }
             }
