@@ -43,6 +43,11 @@ expect "rounds one-at-a-time: median" "$T/out"
 expect "alternating with side-by-side" "$T/out"
 if "$ZOO" bench lenet5 --against sideways > "$T/out" 2>&1; then fail "accepted an unknown rule"; fi
 expect "one-at-a-time" "$T/out"
+# zoo bench at a batch says where its image streams end (LeNet-5: at the fully-connected tail).
+"$ZOO" bench lenet5 --batch 3 --runs 1 --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --batch 3"; }
+expect "image streams up to flatten, then the whole batch" "$T/out"
+"$ZOO" bench lenet5 --batch 3 --runs 1 --warmup 0 --json > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --json"; }
+expect '"streams_end":"flatten"' "$T/out"
 # zoo bench --paced: one timed run, one line, per line of input.
 printf '\n\n\n' | "$ZOO" bench lenet5 --paced --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --paced"; }
 [ "$(grep -cE '^[0-9]+\.[0-9]+$' "$T/out")" = 3 ] || { cat "$T/out"; fail "expected three times from --paced"; }

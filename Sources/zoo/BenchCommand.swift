@@ -75,12 +75,15 @@ struct BenchCommand: ParsableCommand {
                     ("median_ms", .double(median)), ("min_ms", .double(times[0])), ("images_per_s", .double(imagesPerSecond)),
                     ("gflops", .double(gflops)), ("peak_rss_kib", .int(rss)), ("weight_bytes", .int(summary.weightBytes)),
                     ("rounds", .string(rule.rawValue)),
-                ] + (against.map { [("against", .string($0.rawValue)), ("against_median_ms", .double(others[others.count / 2])),
+                ] + (engine.streamEnd(batch: batch).map { [("streams_end", .string($0))] } ?? []) + (against.map { [("against", .string($0.rawValue)), ("against_median_ms", .double(others[others.count / 2])),
                                     ("against_ratio", .double(ratios[ratios.count / 2]))] } ?? [])).rendered())
             } else {
                 print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs, OpenBLAS kernels \(Engine.blasKernels)")
                 print(String(format: "  median %.2f ms per batch (min %.2f), %.1f images/s, %.1f GFLOP/s", median, times[0], imagesPerSecond, gflops))
                 print("  peak RSS \(Summary.bytes(rss * 1024)) (weights \(Summary.bytes(summary.weightBytes)))")
+                if let end = engine.streamEnd(batch: batch) {
+                    print("  image streams " + (end.isEmpty ? "through the whole network" : "up to \(end), then the whole batch layer by layer"))
+                }
                 if let against {
                     print(String(format: "  rounds %@: median %.2f ms; alternating with %@: median %.2f ms; median of the pairs' %@/%@ %.3f",
                                  rule.rawValue, median, against.rawValue, others[others.count / 2], against.rawValue, rule.rawValue,
