@@ -36,6 +36,8 @@ int zoo_gemm_available(void) {
 
 int zoo_gemm_panel_rows(void) { return MR; }
 
+int zoo_gemm_depth_block(void) { return KC; }
+
 size_t zoo_gemm_packed_count(int m, int k) {
     return (((size_t)m + MR - 1) / MR) * MR * (size_t)k;
 }

@@ -128,6 +128,12 @@ struct ConvolutionKernel: @unchecked Sendable {
         winograd.map { $0.tile == 2 ? "winograd" : "winograd\($0.tile)" } ?? (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
     }
 
+    /// Whether the output may be the addend's own memory (a fused residual add written over its
+    /// shortcut): Zoo's GEMM with one K block reads each addend element just before it writes the
+    /// output element at the same place. Not Winograd (no addend), OpenBLAS (C first, the addend
+    /// after) or several K blocks (the first block's sums written before the addend is read).
+    var overwritesItsAddend: Bool { winograd == nil && packed != nil && columnRows <= Int(zoo_gemm_depth_block()) }
+
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outHeight == height && outWidth == width }
     var columnRows: Int { (inChannels / groups) * kh * kw }
     /// The im2col matrix is built a band of output rows at a time, so that the workspaces stay

@@ -348,7 +348,9 @@ struct ThreadingTests {
     /// Residual adds fused into the convolution before them (its folded BN between): the shortcut
     /// added in the GEMM's epilogue, the add's ReLU applied there. The same numbers as with the
     /// adds run as steps of their own (requesting a convolution's output turns its fusion off),
-    /// with the convolution on either side of the add, an identity and a projection shortcut.
+    /// with the convolution on either side of the add, an identity and a projection shortcut. And
+    /// the same bits with the fused adds written over their shortcuts: `add2`'s and `add3`'s, not
+    /// `add1`'s, whose shortcut `late` still reads when `c` runs.
     @Test func fusedResidualAddsGiveTheUnfusedNumbers() throws {
         var b = NetworkBuilder("res", input: [16, 9, 9])
         b.conv("stem", filters: 24, kernel: 3, padding: 1)
@@ -365,6 +367,8 @@ struct ThreadingTests {
         b.batchNorm("proj_bn")
         b.residualAdd("add2", ["d", "proj_bn"])                             // two convolutions
         b.relu("out2")
+        b.conv("late", filters: 40, kernel: 1, stride: 2, rounding: .floor, inputs: ["stem_relu"])
+        b.residualAdd("add3", ["out2", "late"])
         var model = try Model.randomlyInitialised(b.build(), seed: 4)
         // Non-trivial BN statistics, so that folding matters.
         var parameters = model.parameters
@@ -380,15 +384,25 @@ struct ThreadingTests {
             for batch in [1, 3] {
                 var rng = RandomSource(seed: UInt64(batch))
                 let x = Tensor(shape: [batch, 16, 9, 9], data: (0..<(batch * 16 * 81)).map { _ in Float(rng.normal()) })
-                let unfused = try engine.run(x, outputs: ["c", "d", "proj", "out1", "out2"])
-                let fused = try engine.run(x, outputs: ["out1", "out2"])
-                let alone = try engine.run(x)["out2"]!
-                for name in ["out1", "out2"] {
+                let unfused = try engine.run(x, outputs: ["c", "d", "proj", "out1", "out2", "add3"])
+                engine.writesAddsInPlace = false
+                let copied = try engine.run(x, outputs: ["out1", "out2", "add3"])
+                engine.writesAddsInPlace = true
+                let before = engine.addsDoneInPlace.load(ordering: .relaxed)
+                let fused = try engine.run(x, outputs: ["out1", "out2", "add3"])
+                #expect(engine.addsDoneInPlace.load(ordering: .relaxed) - before == (cpuHasAVX512 ? 2 * batch : 0))
+                for (name, t) in copied {
+                    let differing = zip(fused[name]!.data, t.data).filter { $0 != $1 }.count
+                    #expect(differing == 0, "\(name) written over a shortcut, \(threads) threads, batch \(batch): \(differing) values differ")
+                }
+                let alone = try engine.run(x)["add3"]!
+                #expect(zip(alone.data, fused["add3"]!.data).allSatisfy { $0 == $1 })
+                for name in ["out1", "out2", "add3"] {
                     let e = unfused[name]!.data, g = fused[name]!.data
                     let worst = zip(e, g).map { abs($0 - $1) }.max()!
                     #expect(worst <= 1e-5 * e.map(abs).max()!, "\(name), \(threads) threads, batch \(batch): off by \(worst)")
                 }
-                #expect(zip(alone.data, unfused["out2"]!.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+                #expect(zip(alone.data, unfused["add3"]!.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
                 #expect(fused["out2"]!.data.allSatisfy { $0 >= 0 })
             }
         }

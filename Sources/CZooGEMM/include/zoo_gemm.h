@@ -14,6 +14,10 @@ int zoo_gemm_available(void);
 /// Rows of A per packed panel (8): a share of rows given to `zoo_gemm` must start on a multiple.
 int zoo_gemm_panel_rows(void);
 
+/// The K block (256): where k is at most this, `zoo_gemm` and `zoo_conv_direct` compute each
+/// element of C in one pass, reading its addend just before writing it — C may be the addend.
+int zoo_gemm_depth_block(void);
+
 /// Floats `zoo_gemm_pack` writes for an m × k matrix.
 size_t zoo_gemm_packed_count(int m, int k);
 
