@@ -75,7 +75,8 @@ struct BenchCommand: ParsableCommand {
                     ("median_ms", .double(median)), ("min_ms", .double(times[0])), ("images_per_s", .double(imagesPerSecond)),
                     ("gflops", .double(gflops)), ("peak_rss_kib", .int(rss)), ("weight_bytes", .int(summary.weightBytes)),
                     ("rounds", .string(rule.rawValue)),
-                ] + (engine.streamEnd(batch: batch).map { [("streams_end", .string($0))] } ?? []) + (against.map { [("against", .string($0.rawValue)), ("against_median_ms", .double(others[others.count / 2])),
+                ] + (engine.streamEnd(batch: batch).map { [("streams_end", .string($0))] } ?? [])
+                  + (against.map { [("against", .string($0.rawValue)), ("against_median_ms", .double(others[others.count / 2])),
                                     ("against_ratio", .double(ratios[ratios.count / 2]))] } ?? [])).rendered())
             } else {
                 print("\(network.name): batch \(batch), \(engine.threads) thread\(engine.threads == 1 ? "" : "s"), \(runs) runs, OpenBLAS kernels \(Engine.blasKernels)")
