@@ -304,26 +304,31 @@ h = sq(F.conv2d(h, p["C5"]["kernel"], p["C5"]["bias"])).flatten(1)
 f6 = sq(F.linear(h, p["F6"]["kernel"], p["F6"]["bias"]))
 case("lenet5_paper", "zoo: lenet5", x, p, {"F6_act": f6, "OUTPUT": ((f6[:, None, :] - p["OUTPUT"]["prototypes"][None]) ** 2).sum(-1)})
 
+
+def conv3x3_case(name, shape, filters, scale, batch=1, padding=1, bn_relu=False):
+    """A 3×3 convolution of `batch` random inputs of `shape`, filters drawn / `scale`: with a bias,
+    or (`bn_relu`) without, followed by a batch norm (folded by the engine) and a ReLU."""
+    x = rand(batch, *shape); w = f32(torch.randn(filters, shape[0], 3, 3) / scale)
+    pad = f", padding: {padding}" if padding else ""
+    if bn_relu:
+        p = bn_params(filters)
+        layers = [f"{{name: c, type: conv, filters: {filters}, kernel: 3{pad}, bias: false}}", "{name: bn, type: batchnorm}",
+                  "{name: relu, type: relu}"]
+        case(name, net(shape, layers), x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w, padding=padding), p))})
+    else:
+        b = rand(filters)
+        case(name, net(shape, [f"{{name: c, type: conv, filters: {filters}, kernel: 3{pad}}}"]), x, {"c": {"kernel": w, "bias": b}},
+             {"c": F.conv2d(x, w, b, padding=padding)})
+
+
 # 3×3 convolutions with odd output sizes (half-outside tiles), padding, and a folded batch norm +
 # ReLU (below Winograd's 64 channels: the direct convolution; Winograd's own cases at the end).
-x = rand(2, 32, 29, 31); w = f32(torch.randn(24, 32, 3, 3) / 10); b = rand(24)
-case("conv_winograd_odd", net([32, 29, 31], ["{name: c, type: conv, filters: 24, kernel: 3, padding: 1}"]),
-     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
-x = rand(1, 16, 32, 30); w = f32(torch.randn(32, 16, 3, 3) / 10); p = bn_params(32)
-case("conv_winograd_bn_relu", net([16, 32, 30], ["{name: c, type: conv, filters: 32, kernel: 3, bias: false}",
-                                                  "{name: bn, type: batchnorm}", "{name: relu, type: relu}"]),
-     x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w), p))})
+conv3x3_case("conv_winograd_odd", [32, 29, 31], 24, 10, batch=2)
+conv3x3_case("conv_winograd_bn_relu", [16, 32, 30], 32, 10, padding=0, bn_relu=True)
 
 # Winograd: F(4×4, 3×3) on maps of ≥ 28 × 28 with ≥ 64 channels (tiles up to three quarters
 # outside the map at the right and bottom, a filter count off the GEMM's 8-row panels, a folded
 # batch norm + ReLU, two images), F(2×2, 3×3) on a smaller map.
-x = rand(2, 64, 29, 31); w = f32(torch.randn(64, 64, 3, 3) / 24); b = rand(64)
-case("conv_winograd4_odd", net([64, 29, 31], ["{name: c, type: conv, filters: 64, kernel: 3, padding: 1}"]),
-     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
-x = rand(1, 64, 30, 28); w = f32(torch.randn(68, 64, 3, 3) / 24); p = bn_params(68)
-case("conv_winograd4_bn_relu", net([64, 30, 28], ["{name: c, type: conv, filters: 68, kernel: 3, padding: 1, bias: false}",
-                                                   "{name: bn, type: batchnorm}", "{name: relu, type: relu}"]),
-     x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w, padding=1), p))})
-x = rand(1, 64, 15, 17); w = f32(torch.randn(40, 64, 3, 3) / 24); b = rand(40)
-case("conv_winograd2", net([64, 15, 17], ["{name: c, type: conv, filters: 40, kernel: 3, padding: 1}"]),
-     x, {"c": {"kernel": w, "bias": b}}, {"c": F.conv2d(x, w, b, padding=1)})
+conv3x3_case("conv_winograd4_odd", [64, 29, 31], 64, 24, batch=2)
+conv3x3_case("conv_winograd4_bn_relu", [64, 30, 28], 68, 24, bn_relu=True)
+conv3x3_case("conv_winograd2", [64, 15, 17], 40, 24)
