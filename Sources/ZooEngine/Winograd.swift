@@ -153,8 +153,11 @@ struct WinogradKernel: @unchecked Sendable {
         return max(1, min(tileRows, limit / (points * (channels + filters) * tilesAcross)))
     }
 
-    /// (+ 4: the output transform's last group of four tiles may read up to three values past M.)
-    func workspaceSize(threads: Int) -> Int { points * (channels + filters) * tilesAcross * tileRowsPerBand(threads: threads) + 4 }
+    /// V and M for `tiles` tiles (+ 4: the output transform's last group of four tiles may read up
+    /// to three values past M).
+    func workspaceSize(tiles: Int) -> Int { points * (channels + filters) * tiles + 4 }
+
+    func workspaceSize(threads: Int) -> Int { workspaceSize(tiles: tilesAcross * tileRowsPerBand(threads: threads)) }
 
     /// Images of a batch whose tiles go side by side in one band (`run(images:)`) when a batch runs
     /// layer by layer (image streams off, `Engine(imageStreams: false)` or `ZOO_STREAMS=0`), so
@@ -175,7 +178,7 @@ struct WinogradKernel: @unchecked Sendable {
     /// bands sized for `threads`.
     func workspaceSize(batch: Int, threads: Int) -> Int {
         let images = imagesPerBand(batch: batch, threads: threads)
-        return images > 1 ? points * (channels + filters) * tileRows * tilesAcross * images + 4 : workspaceSize(threads: threads)
+        return images > 1 ? workspaceSize(tiles: tileRows * tilesAcross * images) : workspaceSize(threads: threads)
     }
 
     /// Convolves `count` whole images (`imagesPerBand`) at once: their tiles side by side in V and
