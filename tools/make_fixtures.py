@@ -305,30 +305,36 @@ f6 = sq(F.linear(h, p["F6"]["kernel"], p["F6"]["bias"]))
 case("lenet5_paper", "zoo: lenet5", x, p, {"F6_act": f6, "OUTPUT": ((f6[:, None, :] - p["OUTPUT"]["prototypes"][None]) ** 2).sum(-1)})
 
 
-def conv3x3_case(name, shape, filters, scale, batch=1, padding=1, bn_relu=False):
-    """A 3×3 convolution of `batch` random inputs of `shape`, filters drawn / `scale`: with a bias,
-    or (`bn_relu`) without, followed by a batch norm (folded by the engine) and a ReLU."""
-    x = rand(batch, *shape); w = f32(torch.randn(filters, shape[0], 3, 3) / scale)
+def square_conv_case(name, shape, filters, scale, batch=1, padding=1, bn_relu=False, kernel=3):
+    """A kernel × kernel convolution (stride 1) of `batch` random inputs of `shape`, filters drawn /
+    `scale`: with a bias, or (`bn_relu`) without, followed by a batch norm (folded by the engine)
+    and a ReLU."""
+    x = rand(batch, *shape); w = f32(torch.randn(filters, shape[0], kernel, kernel) / scale)
     pad = f", padding: {padding}" if padding else ""
     if bn_relu:
         p = bn_params(filters)
-        layers = [f"{{name: c, type: conv, filters: {filters}, kernel: 3{pad}, bias: false}}", "{name: bn, type: batchnorm}",
+        layers = [f"{{name: c, type: conv, filters: {filters}, kernel: {kernel}{pad}, bias: false}}", "{name: bn, type: batchnorm}",
                   "{name: relu, type: relu}"]
         case(name, net(shape, layers), x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w, padding=padding), p))})
     else:
         b = rand(filters)
-        case(name, net(shape, [f"{{name: c, type: conv, filters: {filters}, kernel: 3{pad}}}"]), x, {"c": {"kernel": w, "bias": b}},
+        case(name, net(shape, [f"{{name: c, type: conv, filters: {filters}, kernel: {kernel}{pad}}}"]), x, {"c": {"kernel": w, "bias": b}},
              {"c": F.conv2d(x, w, b, padding=padding)})
 
 
 # 3×3 convolutions with odd output sizes (half-outside tiles), padding, and a folded batch norm +
 # ReLU (below Winograd's 64 channels: the direct convolution; Winograd's own cases at the end).
-conv3x3_case("conv_winograd_odd", [32, 29, 31], 24, 10, batch=2)
-conv3x3_case("conv_winograd_bn_relu", [16, 32, 30], 32, 10, padding=0, bn_relu=True)
+square_conv_case("conv_winograd_odd", [32, 29, 31], 24, 10, batch=2)
+square_conv_case("conv_winograd_bn_relu", [16, 32, 30], 32, 10, padding=0, bn_relu=True)
 
 # Winograd: F(4×4, 3×3) on maps of ≥ 28 × 28 with ≥ 64 channels (tiles up to three quarters
 # outside the map at the right and bottom, a filter count off the GEMM's 8-row panels, a folded
 # batch norm + ReLU, two images), F(2×2, 3×3) on a smaller map.
-conv3x3_case("conv_winograd4_odd", [64, 29, 31], 64, 24, batch=2)
-conv3x3_case("conv_winograd4_bn_relu", [64, 30, 28], 68, 24, bn_relu=True)
-conv3x3_case("conv_winograd2", [64, 15, 17], 40, 24)
+square_conv_case("conv_winograd4_odd", [64, 29, 31], 64, 24, batch=2)
+square_conv_case("conv_winograd4_bn_relu", [64, 30, 28], 68, 24, bn_relu=True)
+square_conv_case("conv_winograd2", [64, 15, 17], 40, 24)
+
+# Larger kernels as Winograd F(4×4, 3×3)'s 3 × 3 pieces (where AVX-512 runs): a 5 × 5 layer on
+# AlexNet's 27 × 27 conv2 map (two images), one with a folded batch norm + ReLU on 14 × 14.
+square_conv_case("conv_winograd5x5", [64, 27, 27], 48, 40, batch=2, padding=2, kernel=5)
+square_conv_case("conv_winograd5x5_bn_relu", [32, 14, 14], 40, 30, padding=2, bn_relu=True, kernel=5)

@@ -28,8 +28,25 @@ import ZooCore
 /// Its factors up to 8 (64 in two dimensions) cost accuracy: 5–6e-6 of the largest output against
 /// PyTorch's float64 reference on 64-channel layers (the `conv_winograd4*` fixtures), where F(2×2,
 /// 3×3) is off by 2–3e-7; whole networks' logits 2–6e-7, VGG-16's 1.6e-6 (`tools/check_torchvision.py`).
+///
+/// Larger kernels (4 × 4 to 6 × 6, stride 1: AlexNet's 5 × 5 conv2, GoogLeNet's 5 × 5 branches — F(4×4) only) as
+/// 3 × 3 pieces: the k × k kernel, zero-padded to 3s × 3s (s = ⌈k/3⌉), is s² kernels of 3 × 3, the
+/// piece (p, q) reading the input 3p rows down and 3q columns right, and
+///
+///     y = Σ_(p,q) conv3×3(x shifted by (3p, 3q), g_pq)
+///
+/// is one F(4×4, 3×3) convolution over s²·C channels: V's rows (p, q, c) are the shifted input's
+/// blocks, U's columns the pieces' transformed kernels, one GEMM per ξ of depth s²·C. A 5 × 5 layer
+/// takes 4 · 36 / 16 = 9 multiplications per output and channel against 25 (2.8× fewer). Not 7 × 7
+/// (nine pieces): 1.2e-5 of the largest output off im2col's on a 24-channel layer, past the 1e-5
+/// every kernel is held to (5 × 5: within it, the `conv_winograd5x5*` fixtures against PyTorch).
 struct WinogradKernel: @unchecked Sendable {
     let channels: Int, filters: Int
+    /// The kernel's side (3; 4 to 6 as 3 × 3 pieces) and the pieces along each side, s = ⌈k/3⌉.
+    let kernel: Int
+    var piecesAcross: Int { (kernel + 2) / 3 }
+    /// V's rows and U's columns: each piece's channels, (p·s + q)·C + c.
+    var depth: Int { piecesAcross * piecesAcross * channels }
     let height: Int, width: Int, padTop: Int, padLeft: Int
     let outHeight: Int, outWidth: Int
     /// U as `points` matrices [filters, channels] (empty where `packed` holds them).
@@ -59,8 +76,19 @@ struct WinogradKernel: @unchecked Sendable {
     /// VGG-16's peak memory grows by 7/9 of its 3×3 filters). On VGG-16's 512-channel layers 0.66×
     /// (28 × 28) and 0.86× (14 × 14) the direct convolution's time, on AlexNet's 13 × 13 conv3 and
     /// conv4 0.8× im2col's.
+    ///
+    /// Kernels of 4 × 4 to 6 × 6 (as 3 × 3 pieces) only as F(4×4, 3×3) (AVX-512, Zoo's GEMM), on
+    /// maps of at least 14 × 14 with at least 16 channels and U (36 · filters · s²·C) within 4M
+    /// values. One thread: AlexNet's conv2 (27 × 27, 64 → 192) 1.9 ms against 4.65 by the direct
+    /// convolution; GoogLeNet's 5 × 5 layers at 28 × 28 and 14 × 14 0.55–0.8× the time (inception
+    /// 3b's 0.66 against 1.44 ms); on 7 × 7 maps (4 tiles per image) 1.55–1.8× slower, so not there.
     static func applies(to k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Bool {
         guard !ConvolutionKernel.im2colOnly else { return false }
+        if k.kh == k.kw && k.kh > 3 && k.kh <= 6 {
+            let s = (k.kh + 2) / 3
+            return k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1 && k.filters >= 16 && k.inChannels >= 16
+                && k.outHeight >= 14 && k.outWidth >= 14 && zooGEMM && cpuHasAVX512 && !onlySmallTiles && 36 * k.filters * s * s * k.inChannels <= 1 << 22
+        }
         guard k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1
             && k.filters >= 16 && k.outHeight * k.outWidth >= 49 && 16 * k.filters * k.inChannels <= 1 << 22 else { return false }
         return k.inChannels >= 64 || (k.inChannels >= 16 && tile(for: k, zooGEMM: zooGEMM) == 4)
@@ -74,6 +102,7 @@ struct WinogradKernel: @unchecked Sendable {
     /// `ZOO_WINOGRAD=2` keeps F(2×2, 3×3) everywhere (to compare).
     static func tile(for k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Int {
         guard zooGEMM && cpuHasAVX512 && !onlySmallTiles else { return 2 }
+        if k.kh > 3 { return 4 }
         return k.outHeight >= 28 && k.outWidth >= 28 && 36 * k.filters * k.inChannels <= 1 << 22 ? 4 : 2
     }
 
@@ -98,28 +127,38 @@ struct WinogradKernel: @unchecked Sendable {
         height = k.height; width = k.width; padTop = k.padTop; padLeft = k.padLeft
         outHeight = k.outHeight; outWidth = k.outWidth
         bias = k.bias; scale = k.scale; relu = k.relu
+        kernel = k.kh
         self.tile = tile ?? WinogradKernel.tile(for: k, zooGEMM: zooGEMM)
-        let C = channels, F = filters, n = self.tile + 2
+        precondition(k.kh == k.kw && (k.kh == 3 || (k.kh <= 6 && self.tile == 4)), "Winograd: 3 × 3, or 4 × 4 to 6 × 6 as F(4×4) pieces")
+        let C = channels, F = filters, n = self.tile + 2, K = kernel, s = (K + 2) / 3, D = s * s * C
         let G = WinogradKernel.matrices(tile: self.tile).g
-        var u = [Float](repeating: 0, count: n * n * F * C)
+        var u = [Float](repeating: 0, count: n * n * F * D)
         k.weights.withUnsafeBufferPointer { w in
             for f in 0..<F {
                 for c in 0..<C {
-                    let g = w.baseAddress! + (f * C + c) * 9
-                    // U = G g Gᵀ (in Double: U is computed once).
-                    for i in 0..<n {
-                        // Row i of G g, then its product with each row of G.
-                        let r = G[i]
-                        let g0 = r[0] * Double(g[0]) + r[1] * Double(g[3]) + r[2] * Double(g[6])
-                        let g1 = r[0] * Double(g[1]) + r[1] * Double(g[4]) + r[2] * Double(g[7])
-                        let g2 = r[0] * Double(g[2]) + r[1] * Double(g[5]) + r[2] * Double(g[8])
-                        for j in 0..<n { u[((i * n + j) * F + f) * C + c] = Float(G[j][0] * g0 + G[j][1] * g1 + G[j][2] * g2) }
+                    for piece in 0..<(s * s) {
+                        // The piece's 3 × 3 kernel: rows 3p ..< 3p + 3, columns 3q ..< 3q + 3 of
+                        // the k × k one, zero past its edge.
+                        let p = piece / s, q = piece % s
+                        let g: [Double] = (0..<9).map { t in
+                            let a = 3 * p + t / 3, b = 3 * q + t % 3
+                            return a < K && b < K ? Double(w[(f * C + c) * K * K + a * K + b]) : 0
+                        }
+                        // U = G g Gᵀ (in Double: U is computed once).
+                        for i in 0..<n {
+                            // Row i of G g, then its product with each row of G.
+                            let r = G[i]
+                            let g0 = r[0] * g[0] + r[1] * g[3] + r[2] * g[6]
+                            let g1 = r[0] * g[1] + r[1] * g[4] + r[2] * g[7]
+                            let g2 = r[0] * g[2] + r[1] * g[5] + r[2] * g[8]
+                            for j in 0..<n { u[((i * n + j) * F + f) * D + piece * C + c] = Float(G[j][0] * g0 + G[j][1] * g1 + G[j][2] * g2) }
+                        }
                     }
                 }
             }
         }
         if zooGEMM {
-            packed = PackedMatrices(u, count: n * n, rows: F, depth: C)
+            packed = PackedMatrices(u, count: n * n, rows: F, depth: D)
             transformed = []
         } else {
             packed = nil
@@ -127,7 +166,7 @@ struct WinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// M_ξ = U_ξ · V_ξ for the filters `share` and `tiles` tiles (V_ξ: [channels, tiles], M_ξ:
+    /// M_ξ = U_ξ · V_ξ for the filters `share` and `tiles` tiles (V_ξ: [depth, tiles], M_ξ:
     /// [filters, tiles]; `m` points at filter 0). Zoo's GEMM needs `share` to start on a panel.
     func multiply(_ xi: Int, filters share: Range<Int>, tiles: Int, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
         if let packed {
@@ -135,8 +174,8 @@ struct WinogradKernel: @unchecked Sendable {
             return
         }
         transformed.withUnsafeBufferPointer { u in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(tiles), Int32(channels),
-                        1, u.baseAddress! + (xi * filters + share.lowerBound) * channels, Int32(channels),
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(share.count), Int32(tiles), Int32(depth),
+                        1, u.baseAddress! + (xi * filters + share.lowerBound) * depth, Int32(depth),
                         v, Int32(tiles), 0, m + share.lowerBound * tiles, Int32(tiles))
         }
     }
@@ -146,16 +185,16 @@ struct WinogradKernel: @unchecked Sendable {
     func tileRowsPerBand(threads: Int) -> Int {
         var limit = ConvolutionKernel.workspaceLimit / max(1, threads)
         // As for im2col (`ConvolutionKernel.cacheBand`): V and M in L2 where U is small.
-        if packed != nil && points * filters * channels <= ConvolutionKernel.cacheBand { limit = min(limit, ConvolutionKernel.cacheBand) }
+        if packed != nil && points * filters * depth <= ConvolutionKernel.cacheBand { limit = min(limit, ConvolutionKernel.cacheBand) }
         // F(4×4, 3×3)'s bands at most an eighth of the limit (4 MiB): VGG-16's 112 × 112 layers would
         // otherwise take 29 MiB (peak RSS 1.30× its weights); 1–8M floats measured the same speed.
         if tile == 4 { limit = min(limit, ConvolutionKernel.workspaceLimit / 8) }
-        return max(1, min(tileRows, limit / (points * (channels + filters) * tilesAcross)))
+        return max(1, min(tileRows, limit / (points * (depth + filters) * tilesAcross)))
     }
 
     /// V and M for `tiles` tiles (+ 4: the output transform's last group of four tiles may read up
     /// to three values past M).
-    func workspaceSize(tiles: Int) -> Int { points * (channels + filters) * tiles + 4 }
+    func workspaceSize(tiles: Int) -> Int { points * (depth + filters) * tiles + 4 }
 
     func workspaceSize(threads: Int) -> Int { workspaceSize(tiles: tilesAcross * tileRowsPerBand(threads: threads)) }
 
@@ -170,7 +209,7 @@ struct WinogradKernel: @unchecked Sendable {
     func imagesPerBand(batch: Int, threads: Int) -> Int {
         let tiles = tileRows * tilesAcross
         guard batch > 1, tiles < 48, tileRowsPerBand(threads: threads) >= tileRows else { return 1 }
-        let perImage = points * (channels + filters) * tiles
+        let perImage = points * (depth + filters) * tiles
         return max(1, min(batch, 128 / tiles, ConvolutionKernel.workspaceLimit / max(1, threads) / perImage))
     }
 
@@ -186,11 +225,11 @@ struct WinogradKernel: @unchecked Sendable {
     func run(images count: Int, _ input: UnsafePointer<Float>, inputStride: Int, _ output: UnsafeMutablePointer<Float>, outputStride: Int,
              workspace: UnsafeMutablePointer<Float>) {
         let tiles = tileRows * tilesAcross, row = count * tiles
-        let v = workspace, m = workspace + points * channels * row
+        let v = workspace, m = workspace + points * depth * row
         for n in 0..<count {
             transformInput(input + n * inputStride, into: v + n * tiles, firstTileRow: 0, tileRows: tileRows, rowLength: row)
         }
-        for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: row, v + xi * channels * row, m + xi * filters * row) }
+        for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: row, v + xi * depth * row, m + xi * filters * row) }
         for n in 0..<count {
             transformOutput(m + n * tiles, into: output + n * outputStride, firstTileRow: 0, tileRows: tileRows, rowLength: row)
         }
@@ -204,9 +243,9 @@ struct WinogradKernel: @unchecked Sendable {
         while first < rows.upperBound {
             let count = min(band, rows.upperBound - first)
             let tiles = count * tilesAcross
-            let v = workspace, m = workspace + points * channels * tiles
+            let v = workspace, m = workspace + points * depth * tiles
             transformInput(input, into: v, firstTileRow: first, tileRows: count)
-            for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: tiles, v + xi * channels * tiles, m + xi * filters * tiles) }
+            for xi in 0..<points { multiply(xi, filters: 0..<filters, tiles: tiles, v + xi * depth * tiles, m + xi * filters * tiles) }
             transformOutput(m, into: output, firstTileRow: first, tileRows: count)
             first += count
         }
@@ -224,35 +263,41 @@ struct WinogradKernel: @unchecked Sendable {
     func runSharingFilters(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int) {
         let tiles = tileRows * tilesAcross
         let x = UnsafeSendable(UnsafeMutablePointer(mutating: input)), y = UnsafeSendable(output)
-        let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + points * channels * tiles)
+        let v = UnsafeSendable(workspace), m = UnsafeSendable(workspace + points * depth * tiles)
         shareBalanced(channels, parts: threads) { _, channels in
             self.transformInput(x.pointer, into: v.pointer, firstTileRow: 0, tileRows: self.tileRows, channels: channels)
         }
         // Shares of whole packed panels (Zoo's GEMM needs them; OpenBLAS does not mind).
         PackedMatrices.shareBalanced(filters, parts: threads, movable: packed != nil) { _, share in
             for xi in 0..<self.points {
-                self.multiply(xi, filters: share, tiles: tiles, v.pointer + xi * self.channels * tiles, m.pointer + xi * self.filters * tiles)
+                self.multiply(xi, filters: share, tiles: tiles, v.pointer + xi * self.depth * tiles, m.pointer + xi * self.filters * tiles)
             }
             self.transformOutput(m.pointer, into: y.pointer, firstTileRow: 0, tileRows: self.tileRows, filters: share)
         }
     }
 
     /// V[ξ][c][t] = (Bᵀ d B)_ξ for each channel c and tile t of the band (d: the alpha × alpha
-    /// input block at (tile·ty − padTop, tile·tx − padLeft), zero outside the input). `inC`: the C
+    /// input block at (tile·ty − padTop, tile·tx − padLeft), zero outside the input; for a larger
+    /// kernel's piece (p, q), V[ξ][(p·s + q)·C + c][t] of the block 3p rows down and 3q columns
+    /// right). `channels`: a share of the input's channels (each with all its pieces). `inC`: the C
     /// transforms (AVX-512) rather than Swift's (tests run both). `rowLength`: tiles per row of V
     /// (default: the band's; more where several images' tiles go side by side, `run(images:)`).
     func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                         channels range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
-        let tiles = rowLength ?? tileRows * tilesAcross, stride = channels * tiles
+        let tiles = rowLength ?? tileRows * tilesAcross, stride = depth * tiles, s = piecesAcross
         if tile != 2 {
             for c in range ?? 0..<channels {
                 let plane = input + c * height * width
-                for r in 0..<tileRows {
-                    let y0 = tile * (firstTileRow + r) - padTop, out = v + c * tiles + r * tilesAcross
-                    if inC {
-                        zoo_winograd4_input_row(plane, width, height, y0, -padLeft, Int32(tilesAcross), out, stride)
-                    } else {
-                        for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: tile * tx - padLeft, out + tx, stride: stride) }
+                for piece in 0..<(s * s) {
+                    let dy = 3 * (piece / s), dx = 3 * (piece % s)
+                    for r in 0..<tileRows {
+                        let y0 = tile * (firstTileRow + r) - padTop + dy, x0 = dx - padLeft
+                        let out = v + (piece * channels + c) * tiles + r * tilesAcross
+                        if inC {
+                            zoo_winograd4_input_row(plane, width, height, y0, x0, Int32(tilesAcross), out, stride)
+                        } else {
+                            for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: tile * tx + x0, out + tx, stride: stride) }
+                        }
                     }
                 }
             }

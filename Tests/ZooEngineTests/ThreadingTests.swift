@@ -290,19 +290,26 @@ struct ThreadingTests {
         var modes = Set<String>(), methods = Set<String>(), sideBySide = 0
         // (64 channels: Winograd's least. [64, 21, 70]: rows wide enough for the 16-tile AVX-512
         // transforms, twice per row; [64, 30, 70]: F(4×4)'s 18 tiles across, two groups. Maps of
-        // 28 × 28 and more take F(4×4) where AVX-512 runs; [64, 28, 28] with 72 filters shares them.)
-        for (input, filters, padding, relu) in [([64, 31, 33], 18, 1, false), ([64, 31, 33], 18, 0, true), ([64, 9, 11], 64, 1, true),
-                                                ([64, 21, 70], 17, 1, true), ([64, 30, 70], 17, 1, true), ([64, 28, 28], 72, 1, false)] {
+        // 28 × 28 and more take F(4×4) where AVX-512 runs; [64, 28, 28] with 72 filters shares them.
+        // Larger kernels as 3 × 3 pieces, F(4×4) only: 5 × 5 on AlexNet's 27 × 27 conv2 map and
+        // on a 14 × 14 one with 16 channels, an even 4 × 4 on 19 × 18.)
+        var cases = [([64, 31, 33], 18, 1, false, 3), ([64, 31, 33], 18, 0, true, 3), ([64, 9, 11], 64, 1, true, 3),
+                     ([64, 21, 70], 17, 1, true, 3), ([64, 30, 70], 17, 1, true, 3), ([64, 28, 28], 72, 1, false, 3)]
+        if cpuHasAVX512 && !WinogradKernel.onlySmallTiles {
+            cases += [([64, 27, 27], 48, 2, true, 5), ([16, 14, 14], 24, 2, false, 5), ([24, 18, 17], 16, 2, true, 4)]
+        }
+        for (input, filters, padding, relu, size) in cases {
             var b = NetworkBuilder("w", input: input)
-            b.conv("c", filters: filters, kernel: 3, padding: padding)
+            b.conv("c", filters: filters, kernel: size, padding: padding)
             let model = try Model.randomlyInitialised(b.build(), seed: 11)
             let inCount = input.reduce(1, *)
             for threads in [1, 2, 3] {
                 let engine = try Engine(model: model, threads: threads)
                 guard case .convolution(var fast, _, _) = engine.steps[0].operation, case .convolution(let c) = engine.steps[0].info.layer.kind
                 else { Issue.record("no convolution"); return }
-                let large = fast.outHeight >= 28 && fast.outWidth >= 28
-                #expect(fast.method == (large && cpuHasAVX512 ? "winograd4" : "winograd"), "\(input), padding \(padding)")
+                let large = (fast.outHeight >= 28 && fast.outWidth >= 28) || size > 3
+                #expect(fast.method == (large && cpuHasAVX512 ? "winograd4" : "winograd"), "\(input), \(size) × \(size), padding \(padding)")
+                #expect(fast.winograd?.depth == ((size + 2) / 3) * ((size + 2) / 3) * input[0])
                 methods.insert(fast.method)
                 #expect(fast.weights.isEmpty, "U replaces the filters")
                 fast.relu = relu
@@ -341,8 +348,9 @@ struct ThreadingTests {
         }
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
         #expect(methods.count == (cpuHasAVX512 ? 2 : 1), "methods exercised: \(methods)")
-        // The 9 × 11 map's 30 tiles: batches of 2 and 3 with their images side by side.
-        #expect(sideBySide == 2, "batches run with images side by side: \(sideBySide)")
+        // The 9 × 11 map's 30 tiles (and the 5 × 5 kernel's 16 on 14 × 14, the 4 × 4's 25):
+        // batches of 2 and 3 with their images side by side.
+        #expect(sideBySide == (cases.count > 6 ? 6 : 2), "batches run with images side by side: \(sideBySide)")
     }
 
     /// Residual adds fused into the convolution before them (its folded BN between): the shortcut

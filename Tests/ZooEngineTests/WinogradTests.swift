@@ -8,26 +8,28 @@ import ZooCore
 /// across), and when it is chosen. Whole layers against im2col: `ThreadingTests`; against PyTorch:
 /// the `conv_winograd*` fixtures (`TorchFixtureTests`).
 struct WinogradTests {
-    /// A prepared F(4×4) kernel of `filters` filters over a [64, height, width] input.
-    static func kernel(height: Int, width: Int, padding: Int, filters: Int, seed: UInt64) throws -> WinogradKernel {
+    /// A prepared F(4×4) kernel of `filters` filters over a [64, height, width] input (`size` × `size`:
+    /// 3, or larger as 3 × 3 pieces).
+    static func kernel(height: Int, width: Int, padding: Int, filters: Int, seed: UInt64, size: Int = 3) throws -> WinogradKernel {
         var b = NetworkBuilder("w", input: [64, height, width])
-        b.conv("c", filters: filters, kernel: 3, padding: padding)
+        b.conv("c", filters: filters, kernel: size, padding: padding)
         let model = try Model.randomlyInitialised(b.build(), seed: seed)
         guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { throw ZooError("no convolution") }
         let k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: model.parameters["c"]!["bias"])
         return WinogradKernel(k, tile: 4)
     }
 
-    @Test(arguments: [(29, 31, 1), (30, 70, 1), (28, 28, 0), (9, 5, 1)])
-    func transformsInSwiftAndC(_ shape: (Int, Int, Int)) throws {
+    /// (A 5 × 5 kernel's four pieces: V's rows read the input 3 rows down and 3 columns right.)
+    @Test(arguments: [(29, 31, 1, 3), (30, 70, 1, 3), (28, 28, 0, 3), (9, 5, 1, 3), (27, 27, 2, 5), (13, 40, 2, 5)])
+    func transformsInSwiftAndC(_ shape: (Int, Int, Int, Int)) throws {
         guard cpuHasAVX512 else { return }
-        let (height, width, padding) = shape
-        var w = try Self.kernel(height: height, width: width, padding: padding, filters: 12, seed: 3)
-        #expect(w.tile == 4 && w.points == 36)
+        let (height, width, padding, size) = shape
+        var w = try Self.kernel(height: height, width: width, padding: padding, filters: 12, seed: 3, size: size)
+        #expect(w.tile == 4 && w.points == 36 && w.depth == (size == 3 ? 64 : 256))
         var rng = RandomSource(seed: 5)
         let x = (0..<(64 * height * width)).map { _ in Float(rng.normal()) }
         // Input: V for the whole map, a band of tile rows, in Swift and in C.
-        let tiles = w.tileRows * w.tilesAcross, count = 36 * 64 * tiles
+        let tiles = w.tileRows * w.tilesAcross, count = 36 * w.depth * tiles
         for rows in [0..<w.tileRows, (w.tileRows / 2)..<w.tileRows] {
             var results: [[Float]] = []
             let bandTiles = rows.count * w.tilesAcross
@@ -38,8 +40,9 @@ struct WinogradTests {
                         w.transformInput(xp.baseAddress!, into: $0.baseAddress!, firstTileRow: rows.lowerBound, tileRows: rows.count, inC: inC)
                     }
                 }
-                #expect(v[(36 * 64 * bandTiles)...].allSatisfy { $0 == 999 }, "\(shape) in C \(inC): V written past the band")
-                results.append(Array(v[0..<(36 * 64 * bandTiles)]))
+                #expect(v[(36 * w.depth * bandTiles)...].allSatisfy { $0 == 999 }, "\(shape) in C \(inC): V written past the band")
+                #expect(!v[0..<(36 * w.depth * bandTiles)].contains(999), "\(shape) in C \(inC): a value of V not written")
+                results.append(Array(v[0..<(36 * w.depth * bandTiles)]))
             }
             let top = results[0].map(abs).max()!
             let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
@@ -89,9 +92,9 @@ struct WinogradTests {
     /// Which tile a layer takes: F(4×4) on maps of 28 × 28 and more with U within 4M values where
     /// AVX-512 runs, F(2×2) otherwise; below 64 channels, F(4×4) or nothing.
     @Test func tileChoice() throws {
-        func kernel(_ input: [Int], filters: Int) throws -> ConvolutionKernel? {
+        func kernel(_ input: [Int], filters: Int, size: Int = 3, stride: Int = 1) throws -> ConvolutionKernel? {
             var b = NetworkBuilder("w", input: input)
-            b.conv("c", filters: filters, kernel: 3, padding: 1)
+            b.conv("c", filters: filters, kernel: size, stride: stride, padding: size / 2)
             let model = try Model.randomlyInitialised(b.build(), seed: 1)
             guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return nil }
             return ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
@@ -110,6 +113,19 @@ struct WinogradTests {
         #expect(WinogradKernel.applies(to: thin, zooGEMM: true) == (big == 4))
         #expect(!WinogradKernel.applies(to: thinSmall, zooGEMM: true))
         #expect(!WinogradKernel.applies(to: thin, zooGEMM: false))
+        // Larger kernels as F(4×4)'s 3 × 3 pieces: AlexNet's conv2 (27 × 27, 64 → 192, 5 × 5), a
+        // 6 × 6 one; not 7 × 7 (nine pieces' rounding), not strided, not below 16 channels, not on 7 × 7
+        // maps, not without Zoo's GEMM.
+        let alexnet = try #require(try kernel([64, 27, 27], filters: 192, size: 5))
+        #expect(WinogradKernel.applies(to: alexnet, zooGEMM: true) == (big == 4))
+        #expect(!WinogradKernel.applies(to: alexnet, zooGEMM: false))
+        #expect(WinogradKernel.applies(to: try #require(try kernel([32, 20, 20], filters: 32, size: 6)), zooGEMM: true) == (big == 4))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([32, 20, 20], filters: 32, size: 7)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([64, 27, 27], filters: 192, size: 5, stride: 2)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([8, 27, 27], filters: 192, size: 5)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([32, 27, 27], filters: 64, size: 9)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([48, 7, 7], filters: 128, size: 5)), zooGEMM: true))  // inception 5b: 4 tiles
+        if big == 4 { #expect(WinogradKernel(alexnet, zooGEMM: true).depth == 4 * 64) }
     }
 }
 
