@@ -278,13 +278,15 @@ struct GEMMTests {
 }
 
 /// Convolutions against the direct sum in Double (independent of im2col and of any GEMM), on
-/// every CPU: rows wide enough for im2col's vectorised stride-2 gather, and a layer whose columns
-/// take several bands of output rows (`cacheBand`).
+/// every CPU: rows wide enough for im2col's vectorised stride-2 gather, a layer whose columns
+/// take several bands of output rows (`cacheBand`), and a 5 × 5 layer that Winograd F(4×4, 3×3)
+/// runs as four 3 × 3 pieces where AVX-512 does.
 struct DirectSumTests {
     @Test(arguments: [
         (3, 19, 37, 16, 5, 2, 2),    // stride 2, wide rows
         (4, 11, 25, 8, 5, 2, 2),     // stride 2, a row's end inside the second of the two loads
-        (32, 30, 100, 16, 5, 1, 2),  // 800 × 100 columns per output row: several bands
+        (15, 30, 100, 16, 7, 1, 3),  // 735 × 100 columns per output row: several bands
+        (32, 30, 100, 16, 5, 1, 2),  // 5 × 5: Winograd's pieces
     ])
     func convolutionMatchesTheDirectSum(_ shape: (Int, Int, Int, Int, Int, Int, Int)) throws {
         let (c, h, w, f, k, stride, pad) = shape
@@ -323,7 +325,8 @@ struct DirectSumTests {
         }
         if PackedMatrices.enabled {
             guard case .convolution(let conv, _, _) = try Engine(model: model, threads: 1).steps[0].operation else { return }
-            if c == 32 { #expect(conv.rowsPerBand() < oh, "several bands") }
+            if c == 15 { #expect(conv.winograd == nil && conv.rowsPerBand() < oh, "several bands") }
+            if c == 32 { #expect((conv.winograd?.depth == 4 * c) == (cpuHasAVX512 && !WinogradKernel.onlySmallTiles), "5 × 5 by Winograd") }
         }
     }
 }
