@@ -20,8 +20,8 @@ final class PackedMatrices: @unchecked Sendable {
     static let available = cpuHasAVX512
     /// … and was not turned off by `ZOO_GEMM=openblas` (which compares the two on the same run).
     static let enabled = available && ProcessInfo.processInfo.environment["ZOO_GEMM"] != "openblas"
-    /// Fully-connected layers at batches of 2–16 as dot products (`zoo_dense_dots`) rather than
-    /// through the GEMM's tiles; `ZOO_DOTS=0` to compare.
+    /// Fully-connected layers at batches of 1–16 as dot products (`zoo_dense_dots`) rather than
+    /// through the GEMM's tiles (batch 1: rather than OpenBLAS's SGEMV); `ZOO_DOTS=0` to compare.
     static let denseDots = ProcessInfo.processInfo.environment["ZOO_DOTS"] != "0"
     /// A share of the rows must start on a multiple of this (the packed panels' rows).
     static let panelRows = Int(zoo_gemm_panel_rows())

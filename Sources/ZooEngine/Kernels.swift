@@ -308,9 +308,12 @@ enum Kernels {
         }
     }
 
-    /// y = W x + b for a batch: SGEMV for one sample; for 2–16, dot products of W's rows with the
-    /// samples where Zoo's kernels run (`zoo_dense_dots`, both read in place: AlexNet's fc6 at
-    /// batch 8 0.7× the GEMM's time, at batch 2–4 0.4–0.5×, equal at 16); beyond, Zoo's GEMM
+    /// y = W x + b for a batch: for 1–16 samples, dot products of W's rows with the samples where
+    /// Zoo's kernels run (`zoo_dense_dots`, both read in place: AlexNet's fc6 at batch 8 0.7× the
+    /// GEMM's time, at batch 2–4 0.4–0.5×, equal at 16; at batch 1 AlexNet 0.965× the time on one
+    /// thread, 1.00× on two, paired runs against SGEMV with OpenBLAS's Haswell kernels — both
+    /// stream W at the core's 13–15 GB/s; prefetching further ahead, or into L2, or 1–8 rows at a
+    /// time measured no faster), else SGEMV for one sample; beyond 16, Zoo's GEMM
     /// (W read in place, once for the whole batch: Yᵀ = W·Xᵀ; 1.8× OpenBLAS's SGEMM on VGG's fc6
     /// at batch 8, which packs W on every call), else SGEMM. W is (out, in). With `threads` > 1 each
     /// thread computes a contiguous share of the outputs (OpenBLAS set to one thread);
@@ -327,7 +330,7 @@ enum Kernels {
                 bias.withUnsafeBufferPointer { body(ws, UnsafeSendable(UnsafeMutablePointer(mutating: $0.baseAddress!))) }
             }
         }
-        if batch > 1 && batch <= 16 && zooGEMM && PackedMatrices.denseDots {
+        if batch <= 16 && zooGEMM && PackedMatrices.denseDots {
             withPointers { ws, shift in
                 shareBalanced(outputs, parts: parts) { _, share in
                     zoo_dense_dots(ws.pointer, inputs, Int32(inputs), Int32(share.lowerBound), Int32(share.count), xs.pointer, inputs,
