@@ -769,12 +769,24 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
 // 2·ox − pl ..< + 3; what lies outside the plane counts as −∞. 16 outputs at a time: each row's
 // columns as the even and odd halves of two 16-float loads and the evens of two more, two columns
 // on; the rows' maximum taken first (once per load), then the three columns'.
+// Input rows ahead that the pooling prefetches: ZOO_POOL_PREFETCH (0 turns it off, to compare); read once.
+static atomic_int pool_ahead = -1;
+
 AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh,
                                   int pt, int pl, float *out) {
     const __m512 none = _mm512_set1_ps(-__builtin_inff());
+    if (atomic_load(&pool_ahead) < 0) {
+        const char *v = getenv("ZOO_POOL_PREFETCH");
+        atomic_store(&pool_ahead, v ? atoi(v) : 4);
+    }
+    const int ahead = atomic_load(&pool_ahead);
     for (int oy = 0; oy < outHeight; oy++) {
         int y0 = oy * sh - pt, ya = y0 < 0 ? 0 : y0, yb = y0 + kh < height ? y0 + kh : height;
         float *o = out + (long)oy * outWidth;
+        // The next output rows' input rows, `ahead` rows on (past the plane's end: the next
+        // channel's, which follow it), on their way from memory while these are pooled.
+        if (ahead)
+            for (long i = 0; i < (long)sh * width; i += 16) _mm_prefetch((const char *)(plane + (long)(yb + ahead) * width + i), _MM_HINT_T0);
         for (int ox = 0; ox < outWidth; ox += 16) {
             int x0 = 2 * ox - pl, lo = -x0 > 0 ? -x0 : 0, hi = width - x0;
             __mmask16 m0 = inside(0, lo, hi), m1 = inside(16, lo, hi), m2 = inside(2, lo, hi), m3 = inside(18, lo, hi);

@@ -126,7 +126,9 @@ enum Kernels {
     /// (stride 2: even and odd halves of two loads) outputs at a time. With AVX-512 both common
     /// cases run in C: stride 2 across (`zoo_max_pool3_stride2`: 16 outputs at a time straight
     /// from the input rows, no copied line; GoogLeNet's pool1–3 0.93×, 0.86×, 0.77× the time,
-    /// AlexNet's 0.79×) and the inception blocks' 3 × 3 / 1 with padding 1 (`zoo_max_pool3_same`:
+    /// AlexNet's 0.79×; the next output rows' input rows prefetched 4 rows ahead: in the network
+    /// these come from memory, not a cache — GoogLeNet's pool1–3 0.69×, 0.80×, 0.85× the time,
+    /// `ZOO_POOL_PREFETCH=0` to compare) and the inception blocks' 3 × 3 / 1 with padding 1 (`zoo_max_pool3_same`:
     /// the plane as one line, nine masked loads per 16 outputs — 0.6–0.96×, 0.81× over
     /// GoogLeNet's nine, where a row-by-row C version had been 1.26–2× slower than the
     /// whole-plane Swift passes below). `ZOO_POOL_SWIFT=1` keeps Swift (to compare).
