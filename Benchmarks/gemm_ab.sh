@@ -2,7 +2,7 @@
 # Zoo's GEMM at git revision REV (A) against the working tree's (B), alternating calls on the
 # networks' shapes (Benchmarks/gemm_ab.c): the way to see a change of a few per cent on this VM.
 #
-#     bash Benchmarks/gemm_ab.sh [REV=HEAD] [cold=0|1] [reps=21] [MxKxN …]
+#     bash Benchmarks/gemm_ab.sh [REV=HEAD] [cold=0|1|2] [reps=21] [MxKxN …]
 #
 # REV may also be a path to another gemm.c (an experiment beside the working tree's).
 set -euo pipefail
