@@ -80,7 +80,7 @@ struct WinogradKernel: @unchecked Sendable {
     /// Kernels of 4 × 4 to 6 × 6 (as 3 × 3 pieces) only as F(4×4, 3×3) (AVX-512, Zoo's GEMM), on
     /// maps of at least 14 × 14 with at least 16 channels and U (36 · filters · s²·C) within 4M
     /// values. One thread: AlexNet's conv2 (27 × 27, 64 → 192) 1.9 ms against 4.65 by the direct
-    /// convolution; GoogLeNet's 5 × 5 layers at 28 × 28 and 14 × 14 0.55–0.8× the time (inception
+    /// convolution; GoogLeNet's 5 × 5 layers at 28 × 28 and 14 × 14 0.46–0.83× the time (inception
     /// 3b's 0.66 against 1.44 ms); on 7 × 7 maps (4 tiles per image) 1.55–1.8× slower, so not there.
     static func applies(to k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Bool {
         guard !ConvolutionKernel.im2colOnly else { return false }
