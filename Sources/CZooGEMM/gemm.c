@@ -764,14 +764,15 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
     im2col_row(line, width, x0, sw, outWidth, out);
 }
 
+// Input rows ahead that the pooling prefetches: ZOO_POOL_PREFETCH (0 turns it off, to compare); read once.
+static atomic_int pool_ahead = -1;
+
 // Max pooling, 3-wide windows with column stride 2, of one channel: output row oy takes the
 // maximum over input rows oy·sh − pt ..< + kh (those inside the plane) of each window of columns
 // 2·ox − pl ..< + 3; what lies outside the plane counts as −∞. 16 outputs at a time: each row's
 // columns as the even and odd halves of two 16-float loads and the evens of two more, two columns
-// on; the rows' maximum taken first (once per load), then the three columns'.
-// Input rows ahead that the pooling prefetches: ZOO_POOL_PREFETCH (0 turns it off, to compare); read once.
-static atomic_int pool_ahead = -1;
-
+// on; the rows' maximum taken first (once per load), then the three columns'. The next output
+// rows' input rows are prefetched `pool_ahead` rows on: in a network they come from memory.
 AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh,
                                   int pt, int pl, float *out) {
     const __m512 none = _mm512_set1_ps(-__builtin_inff());

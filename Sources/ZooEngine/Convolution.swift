@@ -74,7 +74,7 @@ struct Destination: @unchecked Sendable {
 /// Convolution by im2col + GEMM (Zoo's where the filters are packed, else OpenBLAS's SGEMM), one
 /// GEMM per (image, group) or per few images; a 1×1, stride-1, unpadded convolution multiplies the
 /// input directly, without im2col; with Zoo's GEMM, the direct form (`DirectConvolution`) where it
-/// applies; Winograd F(2×2, 3×3) where prepared.
+/// applies; Winograd (F(2×2, 3×3) or F(4×4, 3×3); 5 × 5 kernels as 3 × 3 pieces) where prepared.
 struct ConvolutionKernel: @unchecked Sendable {
     let inChannels: Int, height: Int, width: Int
     let filters: Int, groups: Int
@@ -89,7 +89,7 @@ struct ConvolutionKernel: @unchecked Sendable {
     var scale: [Float]?
     /// Apply a ReLU to the output (fused).
     var relu = false
-    /// The Winograd F(2×2, 3×3) form, where it applies and was prepared (`prepare`).
+    /// The Winograd form (`WinogradKernel`), where it applies and was prepared (`prepare`).
     var winograd: WinogradKernel?
     /// The filters packed for Zoo's GEMM, where it runs (`prepare`; else OpenBLAS's SGEMM).
     var packed: PackedMatrices?

@@ -49,7 +49,7 @@ struct WinogradKernel: @unchecked Sendable {
     var depth: Int { piecesAcross * piecesAcross * channels }
     let height: Int, width: Int, padTop: Int, padLeft: Int
     let outHeight: Int, outWidth: Int
-    /// U as `points` matrices [filters, channels] (empty where `packed` holds them).
+    /// U as `points` matrices [filters, depth] (empty where `packed` holds them).
     let transformed: [Float]
     /// U packed for Zoo's GEMM, where it runs (else OpenBLAS's SGEMM multiplies `transformed`).
     let packed: PackedMatrices?
