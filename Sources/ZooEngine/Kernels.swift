@@ -128,7 +128,7 @@ enum Kernels {
     /// from the input rows, no copied line; GoogLeNet's pool1–3 0.93×, 0.86×, 0.77× the time,
     /// AlexNet's 0.79×; the next output rows' input rows prefetched 4 rows ahead: in the network
     /// these come from memory, not a cache — GoogLeNet's pool1–3 0.69×, 0.80×, 0.85× the time,
-    /// `ZOO_POOL_PREFETCH=0` to compare) and the inception blocks' 3 × 3 / 1 with padding 1 (`zoo_max_pool3_same`:
+    /// `ZOO_POOL_PREFETCH=0` to compare, `Benchmarks/memory_bound.sh` for the kernel alone) and the inception blocks' 3 × 3 / 1 with padding 1 (`zoo_max_pool3_same`:
     /// the plane as one line, nine masked loads per 16 outputs — 0.6–0.96×, 0.81× over
     /// GoogLeNet's nine, where a row-by-row C version had been 1.26–2× slower than the
     /// whole-plane Swift passes below). `ZOO_POOL_SWIFT=1` keeps Swift (to compare).
@@ -313,9 +313,9 @@ enum Kernels {
     /// y = W x + b for a batch: for 1–16 samples, dot products of W's rows with the samples where
     /// Zoo's kernels run (`zoo_dense_dots`, both read in place: AlexNet's fc6 at batch 8 0.7× the
     /// GEMM's time, at batch 2–4 0.4–0.5×, equal at 16; at batch 1 AlexNet 0.965× the time on one
-    /// thread, 1.00× on two, paired runs against SGEMV with OpenBLAS's Haswell kernels — both
-    /// stream W at the core's 13–15 GB/s; prefetching further ahead, or into L2, or 1–8 rows at a
-    /// time measured no faster), else SGEMV for one sample; beyond 16, Zoo's GEMM
+    /// thread, 1.00× on two, paired runs against SGEMV — fc6's W streamed from memory 0.84–0.95×
+    /// SGEMV's time, `Benchmarks/memory_bound.sh`: both near a core's 11–15 GB/s), else SGEMV for
+    /// one sample; beyond 16, Zoo's GEMM
     /// (W read in place, once for the whole batch: Yᵀ = W·Xᵀ; 1.8× OpenBLAS's SGEMM on VGG's fc6
     /// at batch 8, which packs W on every call), else SGEMM. W is (out, in). With `threads` > 1 each
     /// thread computes a contiguous share of the outputs (OpenBLAS set to one thread);
