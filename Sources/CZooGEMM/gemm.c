@@ -60,6 +60,19 @@ void zoo_gemm_pack(int m, int k, const float *a, int lda, float *packed) {
     }
 }
 
+// An environment switch read once into `slot` (−1 until then): its integer value (negative ones
+// as 0), `fallback` where it is unset.
+static int env_setting(atomic_int *slot, const char *name, int fallback) {
+    int v = atomic_load(slot);
+    if (v < 0) {
+        const char *text = getenv(name);
+        v = text ? atoi(text) : fallback;
+        if (v < 0) v = 0;
+        atomic_store(slot, v);
+    }
+    return v;
+}
+
 AVX512 INLINE __mmask16 lanes(int count) {
     return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
 }
@@ -397,16 +410,12 @@ AVX512 static int gemm_panels(const float *a, int k, int first, int count, const
     return 1;
 }
 
-// ZOO_PANELS=0 turns the panel order off (to compare); read once.
+// ZOO_PANELS=0 turns the panel order off (to compare).
 static atomic_int panel_order = -1;
 
 // A packed (lda = 0) or in place (row-major, leading dimension lda).
 AVX512 static void gemm_wide(const float *a0, long lda, int m, int k, int first, int count, const gemm_layout *g) {
-    if (atomic_load(&panel_order) < 0) {
-        const char *v = getenv("ZOO_PANELS");
-        atomic_store(&panel_order, !(v && v[0] == '0'));
-    }
-    if (atomic_load(&panel_order) && !lda && k <= KC && (long)g->segments * g->width >= 1024 && gemm_panels(a0, k, first, count, g)) return;
+    if (env_setting(&panel_order, "ZOO_PANELS", 1) && !lda && k <= KC && (long)g->segments * g->width >= 1024 && gemm_panels(a0, k, first, count, g)) return;
     int panels = (m + MR - 1) / MR;
     int p0 = first / MR, end = first + count, p1 = (end + MR - 1) / MR;
     int nc = CHUNK / (count > 0 ? count : 1) / NR * NR;
@@ -764,7 +773,7 @@ void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, 
     im2col_row(line, width, x0, sw, outWidth, out);
 }
 
-// Input rows ahead that the pooling prefetches: ZOO_POOL_PREFETCH (0 turns it off, to compare); read once.
+// Input rows ahead that the pooling prefetches: ZOO_POOL_PREFETCH (0 turns it off, to compare).
 static atomic_int pool_ahead = -1;
 
 // Max pooling, 3-wide windows with column stride 2, of one channel: output row oy takes the
@@ -776,11 +785,7 @@ static atomic_int pool_ahead = -1;
 AVX512 void zoo_max_pool3_stride2(const float *plane, int height, int width, int outHeight, int outWidth, int kh, int sh,
                                   int pt, int pl, float *out) {
     const __m512 none = _mm512_set1_ps(-__builtin_inff());
-    if (atomic_load(&pool_ahead) < 0) {
-        const char *v = getenv("ZOO_POOL_PREFETCH");
-        atomic_store(&pool_ahead, v ? atoi(v) : 4);
-    }
-    const int ahead = atomic_load(&pool_ahead);
+    const int ahead = env_setting(&pool_ahead, "ZOO_POOL_PREFETCH", 4);
     for (int oy = 0; oy < outHeight; oy++) {
         int y0 = oy * sh - pt, ya = y0 < 0 ? 0 : y0, yb = y0 + kh < height ? y0 + kh : height;
         float *o = out + (long)oy * outWidth;

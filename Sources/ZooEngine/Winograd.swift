@@ -136,21 +136,19 @@ struct WinogradKernel: @unchecked Sendable {
         k.weights.withUnsafeBufferPointer { w in
             for f in 0..<F {
                 for c in 0..<C {
+                    let kernel = w.baseAddress! + (f * C + c) * K * K
                     for piece in 0..<(s * s) {
-                        // The piece's 3 × 3 kernel: rows 3p ..< 3p + 3, columns 3q ..< 3q + 3 of
-                        // the k × k one, zero past its edge.
-                        let p = piece / s, q = piece % s
-                        let g: [Double] = (0..<9).map { t in
-                            let a = 3 * p + t / 3, b = 3 * q + t % 3
-                            return a < K && b < K ? Double(w[(f * C + c) * K * K + a * K + b]) : 0
-                        }
+                        // The piece's 3 × 3 kernel: tap (a, b) is the k × k one's (3p + a, 3q + b),
+                        // zero past its edge.
+                        let y0 = 3 * (piece / s), x0 = 3 * (piece % s)
+                        func g(_ a: Int, _ b: Int) -> Double { y0 + a < K && x0 + b < K ? Double(kernel[(y0 + a) * K + x0 + b]) : 0 }
                         // U = G g Gᵀ (in Double: U is computed once).
                         for i in 0..<n {
                             // Row i of G g, then its product with each row of G.
                             let r = G[i]
-                            let g0 = r[0] * g[0] + r[1] * g[3] + r[2] * g[6]
-                            let g1 = r[0] * g[1] + r[1] * g[4] + r[2] * g[7]
-                            let g2 = r[0] * g[2] + r[1] * g[5] + r[2] * g[8]
+                            let g0 = r[0] * g(0, 0) + r[1] * g(1, 0) + r[2] * g(2, 0)
+                            let g1 = r[0] * g(0, 1) + r[1] * g(1, 1) + r[2] * g(2, 1)
+                            let g2 = r[0] * g(0, 2) + r[1] * g(1, 2) + r[2] * g(2, 2)
                             for j in 0..<n { u[((i * n + j) * F + f) * D + piece * C + c] = Float(G[j][0] * g0 + G[j][1] * g1 + G[j][2] * g2) }
                         }
                     }
