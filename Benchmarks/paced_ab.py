@@ -7,6 +7,8 @@ Prints each side's median, the median of the pairs' ratios B/A, and the ratio of
     python3 Benchmarks/paced_ab.py "ZOO_CONCAT=copy" "X=1" googlenet-torchvision [--threads 2] [--batch 1] [--pairs 40]
 
 Use "X=1" for a side without a switch set. Needs a release build (`make build`); no Python packages.
+With --zoo-a PATH, side A runs another build of zoo (an earlier revision's, built elsewhere), so that
+two versions of the engine are compared the same way: paced_ab.py "X=1" "X=1" MODEL --zoo-a OLD/zoo.
 """
 import argparse
 import os
@@ -23,18 +25,19 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--batch", type=int, default=1)
 ap.add_argument("--pairs", type=int, default=40)
 ap.add_argument("--zoo", default=os.path.join(here, "..", ".build", "release", "zoo"))
+ap.add_argument("--zoo-a", default=None, help="side A's zoo, where it differs from --zoo")
 args = ap.parse_args()
 
 
-def start(setting):
+def start(setting, zoo):
     env = dict(os.environ)
     for item in setting.split():
         key, _, value = item.partition("=")
         env[key] = value
-    return PacedZoo(args.zoo, args.model, args.batch, args.threads, env)
+    return PacedZoo(zoo, args.model, args.batch, args.threads, env)
 
 
-side_a, side_b = start(args.a), start(args.b)
+side_a, side_b = start(args.a, args.zoo_a or args.zoo), start(args.b, args.zoo)
 # Both warm up at once (untimed); one run each before the timed pairs.
 side_a.run(), side_b.run()
 ta, tb = [], []
