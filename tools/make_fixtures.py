@@ -305,21 +305,22 @@ f6 = sq(F.linear(h, p["F6"]["kernel"], p["F6"]["bias"]))
 case("lenet5_paper", "zoo: lenet5", x, p, {"F6_act": f6, "OUTPUT": ((f6[:, None, :] - p["OUTPUT"]["prototypes"][None]) ** 2).sum(-1)})
 
 
-def square_conv_case(name, shape, filters, scale, batch=1, padding=1, bn_relu=False, kernel=3):
-    """A kernel × kernel convolution (stride 1) of `batch` random inputs of `shape`, filters drawn /
-    `scale`: with a bias, or (`bn_relu`) without, followed by a batch norm (folded by the engine)
-    and a ReLU."""
+def square_conv_case(name, shape, filters, scale, batch=1, padding=1, bn_relu=False, kernel=3, stride=1):
+    """A kernel × kernel convolution (stride 1, or `stride`, rounding down) of `batch` random inputs
+    of `shape`, filters drawn / `scale`: with a bias, or (`bn_relu`) without, followed by a batch
+    norm (folded by the engine) and a ReLU."""
     x = rand(batch, *shape); w = f32(torch.randn(filters, shape[0], kernel, kernel) / scale)
-    pad = f", padding: {padding}" if padding else ""
+    pad = (f", padding: {padding}" if padding else "") + (f", stride: {stride}, rounding: floor" if stride != 1 else "")
     if bn_relu:
         p = bn_params(filters)
         layers = [f"{{name: c, type: conv, filters: {filters}, kernel: {kernel}{pad}, bias: false}}", "{name: bn, type: batchnorm}",
                   "{name: relu, type: relu}"]
-        case(name, net(shape, layers), x, {"c": {"kernel": w}, "bn": p}, {"relu": F.relu(bn(F.conv2d(x, w, padding=padding), p))})
+        case(name, net(shape, layers), x, {"c": {"kernel": w}, "bn": p},
+             {"relu": F.relu(bn(F.conv2d(x, w, padding=padding, stride=stride), p))})
     else:
         b = rand(filters)
         case(name, net(shape, [f"{{name: c, type: conv, filters: {filters}, kernel: {kernel}{pad}}}"]), x, {"c": {"kernel": w, "bias": b}},
-             {"c": F.conv2d(x, w, b, padding=padding)})
+             {"c": F.conv2d(x, w, b, padding=padding, stride=stride)})
 
 
 # 3×3 convolutions with odd output sizes (half-outside tiles), padding, and a folded batch norm +
@@ -338,3 +339,9 @@ square_conv_case("conv_winograd2", [64, 15, 17], 40, 24)
 # AlexNet's 27 × 27 conv2 map (two images), one with a folded batch norm + ReLU on 14 × 14.
 square_conv_case("conv_winograd5x5", [64, 27, 27], 48, 40, batch=2, padding=2, kernel=5)
 square_conv_case("conv_winograd5x5_bn_relu", [32, 14, 14], 40, 30, padding=2, bn_relu=True, kernel=5)
+
+# 3 × 3 convolutions with stride 2 by Winograd's phases (≥ 32 filters, ≥ 64 channels, outputs of
+# ≥ 14 × 14, where AVX-512 runs): odd sizes whose last tiles reach past the map (15 × 16 from
+# 29 × 31, two images), and an unpadded one with a folded batch norm + ReLU.
+square_conv_case("conv_winograd_s2", [64, 29, 31], 40, 24, batch=2, stride=2)
+square_conv_case("conv_winograd_s2_bn_relu", [64, 30, 33], 48, 24, padding=0, bn_relu=True, stride=2)

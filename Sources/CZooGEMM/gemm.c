@@ -746,6 +746,81 @@ AVX512 void zoo_winograd4_output_row(const float *m, long stride, float *top, lo
     }
 }
 
+// Winograd for 3 × 3 convolutions with stride 2 ("s2"): along each dimension the kernel's even
+// taps (g0, g2) run over the input's even columns by F(2, 2) — 3 points — and its odd tap g1 over
+// the odd columns directly — 2 points: 5 points per 2 outputs against 6 products, 25 per 2 × 2
+// outputs against 36. The 5 × 5 input blocks start 4 apart (as F(4×4, 3×3)'s 6 × 6 ones do), and
+// every coefficient is 0 or ±1:
+//     Bᵀ = [[1,0,−1,0,0],[0,0,1,0,0],[0,0,−1,0,1],[0,1,0,0,0],[0,0,0,1,0]], Aᵀ = [[1,1,0,1,0],[0,1,1,0,1]].
+AVX512 INLINE void bt5s2(const __m512 x[5], __m512 r[5]) {
+    r[0] = _mm512_sub_ps(x[0], x[2]);
+    r[1] = x[2];
+    r[2] = _mm512_sub_ps(x[4], x[2]);
+    r[3] = x[1];
+    r[4] = x[3];
+}
+
+AVX512 INLINE void at5s2(const __m512 x[5], __m512 r[2]) {
+    r[0] = _mm512_add_ps(_mm512_add_ps(x[0], x[1]), x[3]);
+    r[1] = _mm512_add_ps(_mm512_add_ps(x[1], x[2]), x[4]);
+}
+
+// Tiles k < count (≤ 16) of one tile row: V = Bᵀ d B of the 5 × 5 block at rows y0 ..< y0 + 5,
+// columns x0 + 4k ..< + 5 of the plane (zero outside it), V[ξ] (ξ = 5i + j) at out + ξ·stride.
+AVX512 static void input16_s2(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
+                              int count) {
+    __m512 h[5][5];
+    for (int k = 0; k < 5; k++) {
+        __m512 c[6];
+        if (y0 + k >= 0 && y0 + k < height) phases6(plane + (y0 + k) * width, x0, width, c);
+        else for (int j = 0; j < 6; j++) c[j] = _mm512_setzero_ps();
+        bt5s2(c, h[k]);  // d B: row k's five values times B
+    }
+    __mmask16 keep = lanes(count);
+    for (int j = 0; j < 5; j++) {
+        __m512 col[5], v[5];
+        for (int k = 0; k < 5; k++) col[k] = h[k][j];
+        bt5s2(col, v);  // Bᵀ (d B): column j
+        for (int i = 0; i < 5; i++) _mm512_mask_storeu_ps(out + (5 * i + j) * stride, keep, v[i]);
+    }
+}
+
+AVX512 void zoo_winograd_s2_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                                      long stride) {
+    for (int t = 0; t < tiles; t += 16, x0 += 64)
+        input16_s2(plane, width, height, y0, x0, out + t, stride, tiles - t < 16 ? tiles - t : 16);
+}
+
+AVX512 void zoo_winograd_s2_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                       float bias, int relu) {
+    const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    __m512 b = _mm512_set1_ps(bias), f = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+    for (int t = 0; t < tiles; t += 16, m += 16, top += 32) {
+        __mmask16 in = lanes(tiles - t);
+        long cols = width - 2L * t;
+        __m512 s[2][5];
+        for (int j = 0; j < 5; j++) {
+            __m512 x[5], r[2];
+            for (int k = 0; k < 5; k++) x[k] = _mm512_maskz_loadu_ps(in, m + (5 * k + j) * stride);
+            at5s2(x, r);  // Aᵀ m: column j
+            s[0][j] = r[0];
+            s[1][j] = r[1];
+        }
+        for (int i = 0; i < rows; i++) {
+            __m512 y[2];
+            at5s2(s[i], y);  // (Aᵀ m) A: row i
+            for (int l = 0; l < 2; l++) {
+                y[l] = _mm512_fmadd_ps(y[l], f, b);
+                if (relu) y[l] = _mm512_max_ps(y[l], zero);
+            }
+            float *row = top + i * width;
+            _mm512_mask_storeu_ps(row, lanes((int)cols), _mm512_permutex2var_ps(y[0], low, y[1]));
+            _mm512_mask_storeu_ps(row + 16, lanes((int)(cols - 16)), _mm512_permutex2var_ps(y[0], high, y[1]));
+        }
+    }
+}
+
 // One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for
 // ox < outWidth; stride 1 or 2. Masked loads leave the padding at zero without a branch per value.
 AVX512 static void im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out) {

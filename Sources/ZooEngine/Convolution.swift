@@ -121,11 +121,12 @@ struct ConvolutionKernel: @unchecked Sendable {
         return w
     }
 
-    /// "winograd" (F(2×2, 3×3)), "winograd4" (F(4×4, 3×3)), "direct" (no im2col), "im2col" or
-    /// "gemm" (1×1: the input is the GEMM's B), with "+zoo" where the GEMM is Zoo's own: how `run`
-    /// convolves.
+    /// "winograd" (F(2×2, 3×3)), "winograd4" (F(4×4, 3×3)), "winograd-s2" (3 × 3 with stride 2),
+    /// "direct" (no im2col), "im2col" or "gemm" (1×1: the input is the GEMM's B), with "+zoo" where
+    /// the GEMM is Zoo's own: how `run` convolves.
     var method: String {
-        winograd.map { $0.tile == 2 ? "winograd" : "winograd\($0.tile)" } ?? (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
+        winograd.map { $0.convolutionStride == 2 ? "winograd-s2" : $0.tile == 2 ? "winograd" : "winograd\($0.tile)" }
+            ?? (isPointwise ? "gemm" : direct != nil ? "direct" : "im2col") + (packed != nil ? "+zoo" : "")
     }
 
     /// Whether the output may be the addend's own memory (a fused residual add written over its

@@ -40,6 +40,19 @@ import ZooCore
 /// takes 4 · 36 / 16 = 9 multiplications per output and channel against 25 (2.8× fewer). Not 7 × 7
 /// (nine pieces): 1.2e-5 of the largest output off im2col's on a 24-channel layer, past the 1e-5
 /// every kernel is held to (5 × 5: within it, the `conv_winograd5x5*` fixtures against PyTorch).
+///
+/// 3 × 3 convolutions with stride 2 (ResNet v1.5's conv3_1, conv4_1 conv_b) by their two phases
+/// along each dimension (`convolutionStride` 2, tile 2): output y[i] = g0·d[2i] + g1·d[2i+1] +
+/// g2·d[2i+2] is the even taps (g0, g2) over the even inputs — F(2, 2), 3 points — plus the odd tap
+/// over the odd inputs — 2 points, direct — so 5 points per 2 outputs, 25 per 2 × 2 outputs against
+/// 36 products (1.44× fewer), from 5 × 5 blocks 4 apart:
+///
+///     Bᵀ = [[1,0,−1,0,0],[0,0,1,0,0],[0,0,−1,0,1],[0,1,0,0,0],[0,0,0,1,0]]
+///     G = [[1,0,0],[1,0,1],[0,0,1],[0,1,0],[0,1,0]]
+///     Aᵀ = [[1,1,0,1,0],[0,1,1,0,1]]
+///
+/// Every coefficient is 0 or ±1, so it rounds about as a direct convolution does. U is 25/9 of
+/// the filters' size.
 struct WinogradKernel: @unchecked Sendable {
     let channels: Int, filters: Int
     /// The kernel's side (3; 4 to 6 as 3 × 3 pieces) and the pieces along each side, s = ⌈k/3⌉.
@@ -59,8 +72,10 @@ struct WinogradKernel: @unchecked Sendable {
     var relu = false
     /// Outputs per tile side: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).
     let tile: Int
-    /// The input block's side (tile + 2) and its number of points, ξ = 0 ..< points.
-    var alpha: Int { tile + 2 }
+    /// The convolution's stride: 1, or 2 (3 × 3, tile 2: the phases' form above).
+    let convolutionStride: Int
+    /// The input block's side (tile + 2; 5 for stride 2) and its number of points, ξ = 0 ..< points.
+    var alpha: Int { convolutionStride == 2 ? 5 : tile + 2 }
     var points: Int { alpha * alpha }
 
     var tilesAcross: Int { (outWidth + tile - 1) / tile }
@@ -82,8 +97,18 @@ struct WinogradKernel: @unchecked Sendable {
     /// values. One thread: AlexNet's conv2 (27 × 27, 64 → 192) 1.9 ms against 4.65 by the direct
     /// convolution; GoogLeNet's 5 × 5 layers at 28 × 28 and 14 × 14 0.46–0.83× the time (inception
     /// 3b's 0.66 against 1.44 ms); on 7 × 7 maps (4 tiles per image) 1.55–1.8× slower, so not there.
+    ///
+    /// Stride 2 (3 × 3, no dilation, one group): with Zoo's GEMM and the AVX-512 transforms, at least
+    /// 32 filters and 64 channels, output maps of at least 14 × 14 and U (25 · filters · channels)
+    /// within 4M values — ResNet-50 v1.5's conv3_1 and conv4_1 conv_b, not conv5_1's (512 × 512:
+    /// U 26 MB against 9.4 of filters, 16 tiles per image).
     static func applies(to k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Bool {
         guard !ConvolutionKernel.im2colOnly else { return false }
+        if k.sh == 2 || k.sw == 2 {
+            return k.kh == 3 && k.kw == 3 && k.sh == 2 && k.sw == 2 && k.dh == 1 && k.dw == 1 && k.groups == 1 && k.filters >= 32
+                && k.inChannels >= 64 && k.outHeight >= 14 && k.outWidth >= 14 && zooGEMM && cpuHasAVX512 && !onlySmallTiles
+                && !noStrided && 25 * k.filters * k.inChannels <= 1 << 22
+        }
         if k.kh == k.kw && k.kh > 3 && k.kh <= 6 {
             let s = (k.kh + 2) / 3
             return k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.groups == 1 && k.filters >= 16 && k.inChannels >= 16
@@ -101,15 +126,26 @@ struct WinogradKernel: @unchecked Sendable {
     /// tiles per image, GEMMs of 16 columns: ResNet-50 1.045×, GoogLeNet 1.11× the network's time).
     /// `ZOO_WINOGRAD=2` keeps F(2×2, 3×3) everywhere (to compare).
     static func tile(for k: ConvolutionKernel, zooGEMM: Bool = PackedMatrices.enabled) -> Int {
-        guard zooGEMM && cpuHasAVX512 && !onlySmallTiles else { return 2 }
+        guard zooGEMM && cpuHasAVX512 && !onlySmallTiles && k.sh == 1 else { return 2 }
         if k.kh > 3 { return 4 }
         return k.outHeight >= 28 && k.outWidth >= 28 && 36 * k.filters * k.inChannels <= 1 << 22 ? 4 : 2
     }
 
     static let onlySmallTiles = ProcessInfo.processInfo.environment["ZOO_WINOGRAD"] == "2"
+    /// `ZOO_WINOGRAD=unstrided` keeps stride-2 layers direct (to compare).
+    static let noStrided = ProcessInfo.processInfo.environment["ZOO_WINOGRAD"] == "unstrided"
 
-    /// Bᵀ, G and Aᵀ of F(tile × tile, 3×3), rows of `alpha` (`G`: rows of 3).
-    static func matrices(tile: Int) -> (bt: [[Double]], g: [[Double]], at: [[Double]]) {
+    /// This kernel's Bᵀ, G and Aᵀ.
+    var transforms: (bt: [[Double]], g: [[Double]], at: [[Double]]) { WinogradKernel.matrices(tile: tile, stride: convolutionStride) }
+
+    /// Bᵀ, G and Aᵀ of F(tile × tile, 3×3), rows of `alpha` (`G`: rows of 3); with stride 2 (tile
+    /// 2) the phases' form.
+    static func matrices(tile: Int, stride: Int = 1) -> (bt: [[Double]], g: [[Double]], at: [[Double]]) {
+        if stride == 2 {
+            return ([[1, 0, -1, 0, 0], [0, 0, 1, 0, 0], [0, 0, -1, 0, 1], [0, 1, 0, 0, 0], [0, 0, 0, 1, 0]],
+                    [[1, 0, 0], [1, 0, 1], [0, 0, 1], [0, 1, 0], [0, 1, 0]],
+                    [[1, 1, 0, 1, 0], [0, 1, 1, 0, 1]])
+        }
         if tile == 2 {
             return ([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
                     [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
@@ -128,10 +164,12 @@ struct WinogradKernel: @unchecked Sendable {
         outHeight = k.outHeight; outWidth = k.outWidth
         bias = k.bias; scale = k.scale; relu = k.relu
         kernel = k.kh
-        self.tile = tile ?? WinogradKernel.tile(for: k, zooGEMM: zooGEMM)
+        convolutionStride = k.sh
+        self.tile = k.sh == 2 ? 2 : tile ?? WinogradKernel.tile(for: k, zooGEMM: zooGEMM)
         precondition(k.kh == k.kw && (k.kh == 3 || (k.kh <= 6 && self.tile == 4)), "Winograd: 3 × 3, or 4 × 4 to 6 × 6 as F(4×4) pieces")
-        let C = channels, F = filters, n = self.tile + 2, K = kernel, s = (K + 2) / 3, D = s * s * C
-        let G = WinogradKernel.matrices(tile: self.tile).g
+        precondition(k.sh == k.sw && (k.sh == 1 || (k.sh == 2 && k.kh == 3)), "Winograd: stride 1, or 2 for 3 × 3")
+        let C = channels, F = filters, n = convolutionStride == 2 ? 5 : self.tile + 2, K = kernel, s = (K + 2) / 3, D = s * s * C
+        let G = WinogradKernel.matrices(tile: self.tile, stride: convolutionStride).g
         var u = [Float](repeating: 0, count: n * n * F * D)
         k.weights.withUnsafeBufferPointer { w in
             for f in 0..<F {
@@ -283,6 +321,21 @@ struct WinogradKernel: @unchecked Sendable {
     func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                         channels range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = rowLength ?? tileRows * tilesAcross, stride = depth * tiles, s = piecesAcross
+        if convolutionStride == 2 {
+            // 5 × 5 blocks 4 apart (rows and columns).
+            for c in range ?? 0..<channels {
+                let plane = input + c * height * width
+                for r in 0..<tileRows {
+                    let y0 = 4 * (firstTileRow + r) - padTop, out = v + c * tiles + r * tilesAcross
+                    if inC {
+                        zoo_winograd_s2_input_row(plane, width, height, y0, -padLeft, Int32(tilesAcross), out, stride)
+                    } else {
+                        for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: 4 * tx - padLeft, out + tx, stride: stride) }
+                    }
+                }
+            }
+            return
+        }
         if tile != 2 {
             for c in range ?? 0..<channels {
                 let plane = input + c * height * width
@@ -352,7 +405,7 @@ struct WinogradKernel: @unchecked Sendable {
     /// One tile of `transformInput` for any tile size, by the matrices (no AVX-512; tests): the
     /// alpha × alpha block at (y0, x0), zero outside the input.
     private func transformTileGeneric(_ plane: UnsafePointer<Float>, y0: Int, x0: Int, _ out: UnsafeMutablePointer<Float>, stride: Int) {
-        let n = alpha, bt = WinogradKernel.matrices(tile: tile).bt
+        let n = alpha, bt = transforms.bt
         var d = [Float](repeating: 0, count: n * n), t = [Float](repeating: 0, count: n * n)
         for i in 0..<n where y0 + i >= 0 && y0 + i < height {
             for j in 0..<n where x0 + j >= 0 && x0 + j < width { d[i * n + j] = plane[(y0 + i) * width + x0 + j] }
@@ -365,7 +418,7 @@ struct WinogradKernel: @unchecked Sendable {
     /// first `rows` rows and `cols` columns) at `top`, times the scale, plus the bias, ReLU.
     private func outputTileGeneric(_ m: UnsafePointer<Float>, stride: Int, _ top: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                    scale s: Float, bias b: Float) {
-        let n = alpha, at = WinogradKernel.matrices(tile: tile).at
+        let n = alpha, at = transforms.at
         var t = [Float](repeating: 0, count: tile * n)
         for i in 0..<tile { for j in 0..<n { t[i * n + j] = (0..<n).reduce(0) { $0 + Float(at[i][$1]) * m[($1 * n + j) * stride] } } }
         for i in 0..<rows {
@@ -409,13 +462,16 @@ struct WinogradKernel: @unchecked Sendable {
     func transformOutput(_ m: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                          filters range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = rowLength ?? tileRows * tilesAcross, stride = filters * tiles
-        if tile != 2 {
+        if tile != 2 || convolutionStride == 2 {
             for f in range ?? 0..<filters {
                 let b = bias?[f] ?? 0, s = scale?[f] ?? 1
                 let plane = output + f * outHeight * outWidth, source = m + f * tiles
                 for r in 0..<tileRows {
                     let oy = tile * (firstTileRow + r), rows = min(tile, outHeight - oy)
-                    if inC {
+                    if inC && convolutionStride == 2 {
+                        zoo_winograd_s2_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, Int32(rows),
+                                                   Int32(tilesAcross), s, b, relu ? 1 : 0)
+                    } else if inC {
                         zoo_winograd4_output_row(source + r * tilesAcross, stride, plane + oy * outWidth, outWidth, Int32(rows),
                                                  Int32(tilesAcross), s, b, relu ? 1 : 0)
                     } else {

@@ -287,6 +287,7 @@ struct DirectSumTests {
         (4, 11, 25, 8, 5, 2, 2),     // stride 2, a row's end inside the second of the two loads
         (15, 30, 100, 16, 7, 1, 3),  // 735 × 100 columns per output row: several bands
         (32, 30, 100, 16, 5, 1, 2),  // 5 × 5: Winograd's pieces
+        (64, 29, 35, 32, 3, 2, 1),   // 3 × 3 / 2: Winograd's phases (tiles past the map's edges)
     ])
     func convolutionMatchesTheDirectSum(_ shape: (Int, Int, Int, Int, Int, Int, Int)) throws {
         let (c, h, w, f, k, stride, pad) = shape

@@ -285,7 +285,8 @@ struct ThreadingTests {
     /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against im2col on the same kernel: odd map sizes (tiles
     /// half or three quarters outside), padding, a fused ReLU, one to three threads and batches
     /// that take every way of sharing (a small map with many filters shares the filters), and a
-    /// small map's batch on one thread with its images' tiles side by side in one GEMM per ξ.
+    /// small map's batch on one thread with its images' tiles side by side in one GEMM per ξ; and
+    /// 3 × 3 layers with stride 2 by their phases.
     @Test func winogradMatchesIm2col() throws {
         var modes = Set<String>(), methods = Set<String>(), sideBySide = 0
         // (64 channels: Winograd's least. [64, 21, 70]: rows wide enough for the 16-tile AVX-512
@@ -293,14 +294,18 @@ struct ThreadingTests {
         // 28 × 28 and more take F(4×4) where AVX-512 runs; [64, 28, 28] with 72 filters shares them.
         // Larger kernels as 3 × 3 pieces, F(4×4) only: 5 × 5 on AlexNet's 27 × 27 conv2 map and
         // on a 14 × 14 one with 16 channels, an even 4 × 4 on 19 × 18.)
-        var cases = [([64, 31, 33], 18, 1, false, 3), ([64, 31, 33], 18, 0, true, 3), ([64, 9, 11], 64, 1, true, 3),
-                     ([64, 21, 70], 17, 1, true, 3), ([64, 30, 70], 17, 1, true, 3), ([64, 28, 28], 72, 1, false, 3)]
+        // Stride 2: 15 × 16 tiles' outputs from 29 × 31 (the last tiles half outside), 17 tiles
+        // across (two groups of 16) from 70 wide, and a 14 × 14 map with more filters than tiles
+        // (the threads share the filters).
+        var cases = [([64, 31, 33], 18, 1, false, 3, 1), ([64, 31, 33], 18, 0, true, 3, 1), ([64, 9, 11], 64, 1, true, 3, 1),
+                     ([64, 21, 70], 17, 1, true, 3, 1), ([64, 30, 70], 17, 1, true, 3, 1), ([64, 28, 28], 72, 1, false, 3, 1)]
         if cpuHasAVX512 && !WinogradKernel.onlySmallTiles {
-            cases += [([64, 27, 27], 48, 2, true, 5), ([16, 14, 14], 24, 2, false, 5), ([24, 18, 17], 16, 2, true, 4)]
+            cases += [([64, 27, 27], 48, 2, true, 5, 1), ([16, 14, 14], 24, 2, false, 5, 1), ([24, 18, 17], 16, 2, true, 4, 1),
+                      ([64, 29, 31], 40, 1, true, 3, 2), ([64, 30, 70], 32, 0, false, 3, 2), ([64, 28, 28], 96, 1, true, 3, 2)]
         }
-        for (input, filters, padding, relu, size) in cases {
+        for (input, filters, padding, relu, size, stride) in cases {
             var b = NetworkBuilder("w", input: input)
-            b.conv("c", filters: filters, kernel: size, padding: padding)
+            b.conv("c", filters: filters, kernel: size, stride: stride, padding: padding, rounding: .floor)
             let model = try Model.randomlyInitialised(b.build(), seed: 11)
             let inCount = input.reduce(1, *)
             for threads in [1, 2, 3] {
@@ -308,7 +313,8 @@ struct ThreadingTests {
                 guard case .convolution(var fast, _, _) = engine.steps[0].operation, case .convolution(let c) = engine.steps[0].info.layer.kind
                 else { Issue.record("no convolution"); return }
                 let large = (fast.outHeight >= 28 && fast.outWidth >= 28) || size > 3
-                #expect(fast.method == (large && cpuHasAVX512 ? "winograd4" : "winograd"), "\(input), \(size) × \(size), padding \(padding)")
+                #expect(fast.method == (stride == 2 ? "winograd-s2" : large && cpuHasAVX512 ? "winograd4" : "winograd"),
+                        "\(input), \(size) × \(size), stride \(stride), padding \(padding)")
                 #expect(fast.winograd?.depth == ((size + 2) / 3) * ((size + 2) / 3) * input[0])
                 methods.insert(fast.method)
                 #expect(fast.weights.isEmpty, "U replaces the filters")
@@ -347,7 +353,7 @@ struct ThreadingTests {
             }
         }
         #expect(modes.isSuperset(of: ["single", "images", "rows", "filters"]), "modes exercised: \(modes)")
-        #expect(methods.count == (cpuHasAVX512 ? 2 : 1), "methods exercised: \(methods)")
+        #expect(methods.count == (cpuHasAVX512 && !WinogradKernel.onlySmallTiles ? 3 : cpuHasAVX512 ? 2 : 1), "methods exercised: \(methods)")
         // The 9 × 11 map's 30 tiles (and the 5 × 5 kernel's 16 on 14 × 14, the 4 × 4's 25):
         // batches of 2 and 3 with their images side by side.
         #expect(sideBySide == (cases.count > 6 ? 6 : 2), "batches run with images side by side: \(sideBySide)")

@@ -67,6 +67,72 @@ struct WinogradTests {
         }
     }
 
+    /// Stride 2 (the phases' form): its AVX-512 transforms against the matrices' in Swift, on
+    /// maps whose last tiles reach past the right and bottom edges, with and without padding, more
+    /// than 16 tiles across.
+    @Test(arguments: [(29, 31, 1), (28, 70, 1), (30, 33, 0), (27, 27, 0)])
+    func stridedTransformsInSwiftAndC(_ shape: (Int, Int, Int)) throws {
+        guard cpuHasAVX512 else { return }
+        let (height, width, padding) = shape
+        var b = NetworkBuilder("w", input: [64, height, width])
+        b.conv("c", filters: 40, kernel: 3, stride: 2, padding: padding, rounding: .floor)
+        let model = try Model.randomlyInitialised(b.build(), seed: 4)
+        guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { throw ZooError("no convolution") }
+        let k = ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: model.parameters["c"]!["bias"])
+        var w = WinogradKernel(k)
+        #expect(w.convolutionStride == 2 && w.tile == 2 && w.points == 25 && w.depth == 64)
+        var rng = RandomSource(seed: 6)
+        let x = (0..<(64 * height * width)).map { _ in Float(rng.normal()) }
+        let tiles = w.tileRows * w.tilesAcross, count = 25 * 64 * tiles
+        var results: [[Float]] = []
+        for inC in [false, true] {
+            var v = [Float](repeating: 999, count: count + 64)
+            x.withUnsafeBufferPointer { xp in
+                v.withUnsafeMutableBufferPointer { w.transformInput(xp.baseAddress!, into: $0.baseAddress!, firstTileRow: 0, tileRows: w.tileRows, inC: inC) }
+            }
+            #expect(v[count...].allSatisfy { $0 == 999 }, "\(shape) in C \(inC): V written past its end")
+            #expect(!v[0..<count].contains(999), "\(shape) in C \(inC): a value of V not written")
+            results.append(Array(v[0..<count]))
+        }
+        let top = results[0].map(abs).max()!
+        #expect(zip(results[0], results[1]).map { abs($0 - $1) }.max()! <= 1e-6 * top, "\(shape): V in Swift and C differ")
+        w.scale = (0..<40).map { _ in Float(rng.normal()) }
+        let m = (0..<(25 * 40 * tiles)).map { _ in Float(rng.normal()) }
+        for relu in [false, true] {
+            w.relu = relu
+            let both = w.outputsInSwiftAndC(m, count: 40 * w.outHeight * w.outWidth), ys = both.map(\.y)
+            for (inC, (y, untouched)) in zip([false, true], both) {
+                #expect(untouched, "\(shape) in C \(inC): written past the map")
+                #expect(!y.contains(777), "\(shape) in C \(inC): an output not written")
+            }
+            let largest = ys[0].map(abs).max()!
+            #expect(zip(ys[0], ys[1]).map { abs($0 - $1) }.max()! <= 1e-6 * largest, "\(shape), relu \(relu): y in Swift and C differ")
+        }
+    }
+
+    /// The stride-2 form by its matrices, in Double: a 5 × 5 input block of 1…25 and the 3 × 3
+    /// filter 1…9 give their correlation at stride 2 (411 at the top left: 1 + 4 + 9, + 24 + 35 +
+    /// 48, + 77 + 96 + 117, row by row), from 25 products against 36.
+    @Test func stridedMatricesGiveTheCorrelation() {
+        let (bt, g, at) = WinogradKernel.matrices(tile: 2, stride: 2)
+        let d = (0..<5).map { i in (0..<5).map { j in Double(5 * i + j + 1) } }
+        let f = (0..<3).map { i in (0..<3).map { j in Double(3 * i + j + 1) } }
+        func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
+            a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
+        }
+        func t(_ a: [[Double]]) -> [[Double]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
+        let u = mul(mul(g, f), t(g)), v = mul(mul(bt, d), t(bt))
+        let y = mul(mul(at, zip(u, v).map { zip($0, $1).map(*) }), t(at))
+        for i in 0..<2 {
+            for j in 0..<2 {
+                var direct = 0.0
+                for a in 0..<3 { for b in 0..<3 { direct += d[2 * i + a][2 * j + b] * f[a][b] } }
+                #expect(abs(y[i][j] - direct) < 1e-9, "(\(i), \(j)): \(y[i][j]) against \(direct)")
+            }
+        }
+        #expect(abs(y[0][0] - 411) < 1e-9)
+    }
+
     /// F(4×4, 3×3) by its matrices, in Double: a 6×6 input block of 1…36 and the 3×3 filter 1…9
     /// give their 4×4 correlation (474 at the top left: 1 + 4 + 9 + 28 + 40 + 54 + 91 + 112 + 135).
     @Test func matricesGiveTheCorrelation() {
@@ -94,7 +160,7 @@ struct WinogradTests {
     @Test func tileChoice() throws {
         func kernel(_ input: [Int], filters: Int, size: Int = 3, stride: Int = 1) throws -> ConvolutionKernel? {
             var b = NetworkBuilder("w", input: input)
-            b.conv("c", filters: filters, kernel: size, stride: stride, padding: size / 2)
+            b.conv("c", filters: filters, kernel: size, stride: stride, padding: size / 2, rounding: .floor)
             let model = try Model.randomlyInitialised(b.build(), seed: 1)
             guard case .convolution(let conv) = model.layerInfos[0].layer.kind else { return nil }
             return ConvolutionKernel(conv, info: model.layerInfos[0], kernel: model.parameters["c"]!["kernel"]!, bias: nil)
@@ -126,6 +192,15 @@ struct WinogradTests {
         #expect(!WinogradKernel.applies(to: try #require(try kernel([32, 27, 27], filters: 64, size: 9)), zooGEMM: true))
         #expect(!WinogradKernel.applies(to: try #require(try kernel([48, 7, 7], filters: 128, size: 5)), zooGEMM: true))  // inception 5b: 4 tiles
         if big == 4 { #expect(WinogradKernel(alexnet, zooGEMM: true).depth == 4 * 64) }
+        // Stride 2 (3 × 3): ResNet-50 v1.5's conv3_1 and conv4_1 conv_b, where AVX-512 runs; not
+        // conv5_1's (U 6.5M values), not 7 × 7 outputs, not 16 filters, not without Zoo's GEMM.
+        let conv3 = try #require(try kernel([128, 56, 56], filters: 128, stride: 2))
+        #expect(WinogradKernel.applies(to: conv3, zooGEMM: true) == (big == 4))
+        #expect(!WinogradKernel.applies(to: conv3, zooGEMM: false))
+        #expect(WinogradKernel.applies(to: try #require(try kernel([256, 28, 28], filters: 256, stride: 2)), zooGEMM: true) == (big == 4))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([512, 14, 14], filters: 512, stride: 2)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([256, 14, 14], filters: 256, stride: 2)), zooGEMM: true))
+        #expect(!WinogradKernel.applies(to: try #require(try kernel([128, 56, 56], filters: 16, stride: 2)), zooGEMM: true))
     }
 }
 

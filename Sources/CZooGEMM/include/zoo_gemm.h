@@ -114,6 +114,19 @@ void zoo_winograd4_input_row(const float *plane, long width, long height, long y
 void zoo_winograd4_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale, float bias,
                               int relu);
 
+/// Winograd for a 3 × 3 convolution with stride 2 (`WinogradKernel`, stride 2): the input
+/// transform of one tile row of one channel, the `tiles` tiles whose 5 × 5 blocks start at row y0,
+/// columns x0, x0 + 4, … of a `height` × `width` plane; what lies outside the plane reads as zero
+/// and is not read. V[ξ] (ξ = 5i + j) of the tiles goes to out + ξ·stride. 16 tiles at a time.
+/// Only when `zoo_gemm_available()`.
+void zoo_winograd_s2_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                               long stride);
+
+/// Its output transform for one tile row of one filter (2 × 2 outputs per tile): as
+/// `zoo_winograd_output_row`, from 25 points (M[ξ] at m + ξ·stride).
+void zoo_winograd_s2_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                float bias, int relu);
+
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
 /// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);
