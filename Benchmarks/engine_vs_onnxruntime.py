@@ -13,7 +13,10 @@ fastest run is the nearest to each engine's own speed; report it beside the medi
 With --pairs N the two alternate run by run (N pairs, which goes first alternating; Zoo through one
 `zoo bench --paced` process per cell) instead of in rounds of --runs each: on a VM whose speed
 drifts from second to second, each pair's ratio then compares the two in the same second; the
-last column is the middle half (25th–75th percentile) of the pairs' ratios.
+columns after it are the middle half (25th–75th percentile) of the pairs' ratios and a 95 %
+confidence interval of their median (distribution-free: order statistics of the binomial), and a
+last table says which cells are met (the interval above 1), missed (below 1) or undecided (it
+holds 1: more pairs, or a quieter machine, would tell).
 
 Zoo runs through `zoo bench --json` (its own process, random weights, the same shapes). The
 torchvision variants are used on both sides: alexnet-torchvision, vgg16, googlenet-torchvision,
@@ -21,6 +24,7 @@ resnet50-v1.5.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -59,6 +63,20 @@ def ort_once(session, x):
     return (time.perf_counter() - s) * 1000
 
 
+def median_interval(ratios, level=0.95):
+    """A distribution-free confidence interval of the median of `ratios` (sorted): the k-th
+    smallest and k-th largest, with k the largest whose binomial tail P(B < k), B ~ Bin(n, ½), is at
+    most (1 − level)/2 (n = 30: the 10th and 21st). None when n is too small (n < 6 at 95 %)."""
+    n, tail, k = len(ratios), 0.0, 0
+    for j in range(n + 1):
+        p = math.comb(n, j) / 2 ** n
+        if tail + p > (1 - level) / 2:
+            break
+        tail += p
+        k = j + 1
+    return (ratios[k - 1], ratios[n - k]) if k > 0 else None
+
+
 def paced(name, batch, threads, session, x, pairs):
     """Zoo's and onnxruntime's runs one by one, alternating which goes first, so that each pair
     shares the same second of the machine's drift: Zoo's times from one `zoo bench --paced` process."""
@@ -83,7 +101,8 @@ def paced(name, batch, threads, session, x, pairs):
 
 print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {os.cpu_count()} cores")
 print(f"{'model':10} {'batch':>5} {'thr':>3} {'zoo ms':>9} {'ort ms':>9} {'ort/zoo':>8} {'per round':>10} {'best':>6}"
-      + (f" {'pairs p25–p75':>14}" if a.pairs > 0 else ""))
+      + (f" {'pairs p25–p75':>14} {'median 95% CI':>14}" if a.pairs > 0 else ""))
+verdicts = []
 with tempfile.TemporaryDirectory() as tmp:
     for name in a.models.split(","):
         kwargs = {"aux_logits": False, "init_weights": True, "transform_input": False} if name == "googlenet" else {}
@@ -106,8 +125,13 @@ with tempfile.TemporaryDirectory() as tmp:
                     ratios = sorted(ot / zt for zt, ot in zip(zoo_times, ort_times))
                     # The middle half of the pairs' ratios: how far one pair says from the next.
                     q1, _, q3 = statistics.quantiles(ratios, n=4)
+                    interval = median_interval(ratios)
+                    shown = f"{interval[0]:8.2f}–{interval[1]:.2f}" if interval else f"{'-':>14}"
                     print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {statistics.median(ratios):10.2f} "
-                          f"{min(ort_times) / min(zoo_times):6.2f} {q1:8.2f}–{q3:.2f}", flush=True)
+                          f"{min(ort_times) / min(zoo_times):6.2f} {q1:8.2f}–{q3:.2f} {shown}", flush=True)
+                    if interval:
+                        verdict = "met" if interval[0] >= 1 else "missed" if interval[1] < 1 else "undecided"
+                        verdicts.append(f"{name} b{batch} t{threads}: {verdict} ({interval[0]:.2f}–{interval[1]:.2f})")
                     continue
                 zoo_times, ort_times, zoo_best, ort_best = [], [], float("inf"), float("inf")
                 for _ in range(a.rounds):   # alternate the two
@@ -124,3 +148,5 @@ with tempfile.TemporaryDirectory() as tmp:
                 per_round = statistics.median(ot / zt for zt, ot in zip(zoo_times, ort_times))
                 print(f"{name:10} {batch:5d} {threads:3d} {z:9.1f} {o:9.1f} {o / z:8.2f} {per_round:10.2f} {ort_best / zoo_best:6.2f}",
                       flush=True)
+if verdicts:
+    print("Target ≥ 1.0 (the 95 % interval of the pairs' median ratio): " + "; ".join(verdicts))
