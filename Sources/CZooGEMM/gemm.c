@@ -684,24 +684,31 @@ AVX512 INLINE void phases6(const float *line, long x0, long width, __m512 c[6]) 
     c[5] = _mm512_permutex2var_ps(c[1], next1, a[4]);
 }
 
-// Tiles k < count (≤ 16) of one tile row: V = Bᵀ d B of the 6 × 6 block at rows y0 ..< y0 + 6,
-// columns x0 + 4k ..< + 6 of the plane (zero outside it), V[ξ] (ξ = 6i + j) at out + ξ·stride.
-AVX512 static void input16_f4(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
-                              int count) {
+// Tiles k < count (≤ 16) of one tile row: V = Bᵀ d B of the n × n block (n ≤ 6) at rows
+// y0 ..< y0 + n, columns x0 + 4k ..< + n of the plane (zero outside it), V[ξ] (ξ = n·i + j) at
+// out + ξ·stride, `bt` applying Bᵀ to n values (inlined with n and bt known: F(4×4, 3×3)'s 6 and
+// `bt6`, the stride-2 form's 5 and `bt5s2`, whose blocks both start 4 columns apart).
+AVX512 INLINE void input16_blocks(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
+                                  int count, int n, void (*bt)(const __m512 *, __m512 *)) {
     __m512 h[6][6];
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < n; k++) {
         __m512 c[6];
         if (y0 + k >= 0 && y0 + k < height) phases6(plane + (y0 + k) * width, x0, width, c);
         else for (int j = 0; j < 6; j++) c[j] = _mm512_setzero_ps();
-        bt6(c, h[k]);  // d B: row k's six values times B
+        bt(c, h[k]);  // d B: row k's n values times B
     }
     __mmask16 keep = lanes(count);
-    for (int j = 0; j < 6; j++) {
+    for (int j = 0; j < n; j++) {
         __m512 col[6], v[6];
-        for (int k = 0; k < 6; k++) col[k] = h[k][j];
-        bt6(col, v);  // Bᵀ (d B): column j
-        for (int i = 0; i < 6; i++) _mm512_mask_storeu_ps(out + (6 * i + j) * stride, keep, v[i]);
+        for (int k = 0; k < n; k++) col[k] = h[k][j];
+        bt(col, v);  // Bᵀ (d B): column j
+        for (int i = 0; i < n; i++) _mm512_mask_storeu_ps(out + (n * i + j) * stride, keep, v[i]);
     }
+}
+
+AVX512 static void input16_f4(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
+                              int count) {
+    input16_blocks(plane, width, height, y0, x0, out, stride, count, 6, bt6);
 }
 
 AVX512 void zoo_winograd4_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
@@ -765,24 +772,10 @@ AVX512 INLINE void at5s2(const __m512 x[5], __m512 r[2]) {
     r[1] = _mm512_add_ps(_mm512_add_ps(x[1], x[2]), x[4]);
 }
 
-// Tiles k < count (≤ 16) of one tile row: V = Bᵀ d B of the 5 × 5 block at rows y0 ..< y0 + 5,
-// columns x0 + 4k ..< + 5 of the plane (zero outside it), V[ξ] (ξ = 5i + j) at out + ξ·stride.
+// The 5 × 5 blocks of the stride-2 form (`input16_blocks`).
 AVX512 static void input16_s2(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
                               int count) {
-    __m512 h[5][5];
-    for (int k = 0; k < 5; k++) {
-        __m512 c[6];
-        if (y0 + k >= 0 && y0 + k < height) phases6(plane + (y0 + k) * width, x0, width, c);
-        else for (int j = 0; j < 6; j++) c[j] = _mm512_setzero_ps();
-        bt5s2(c, h[k]);  // d B: row k's five values times B
-    }
-    __mmask16 keep = lanes(count);
-    for (int j = 0; j < 5; j++) {
-        __m512 col[5], v[5];
-        for (int k = 0; k < 5; k++) col[k] = h[k][j];
-        bt5s2(col, v);  // Bᵀ (d B): column j
-        for (int i = 0; i < 5; i++) _mm512_mask_storeu_ps(out + (5 * i + j) * stride, keep, v[i]);
-    }
+    input16_blocks(plane, width, height, y0, x0, out, stride, count, 5, bt5s2);
 }
 
 AVX512 void zoo_winograd_s2_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,

@@ -110,12 +110,12 @@ struct WinogradTests {
         }
     }
 
-    /// The stride-2 form by its matrices, in Double: a 5 × 5 input block of 1…25 and the 3 × 3
-    /// filter 1…9 give their correlation at stride 2 (411 at the top left: 1 + 4 + 9, + 24 + 35 +
-    /// 48, + 77 + 96 + 117, row by row), from 25 products against 36.
-    @Test func stridedMatricesGiveTheCorrelation() {
-        let (bt, g, at) = WinogradKernel.matrices(tile: 2, stride: 2)
-        let d = (0..<5).map { i in (0..<5).map { j in Double(5 * i + j + 1) } }
+    /// Winograd's y = Aᵀ[(G f Gᵀ) ⊙ (Bᵀ d Bᵀᵀ)]A, in Double, for an n × n input block of 1, 2, …
+    /// and the 3 × 3 filter 1…9, against the correlation summed directly at `stride`: every output
+    /// within 1e-9; returns the top-left output.
+    static func checkCorrelation(_ m: (bt: [[Double]], g: [[Double]], at: [[Double]]), stride: Int) -> Double {
+        let (bt, g, at) = m, n = bt.count, outputs = at.count
+        let d = (0..<n).map { i in (0..<n).map { j in Double(n * i + j + 1) } }
         let f = (0..<3).map { i in (0..<3).map { j in Double(3 * i + j + 1) } }
         func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
             a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
@@ -123,36 +123,27 @@ struct WinogradTests {
         func t(_ a: [[Double]]) -> [[Double]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
         let u = mul(mul(g, f), t(g)), v = mul(mul(bt, d), t(bt))
         let y = mul(mul(at, zip(u, v).map { zip($0, $1).map(*) }), t(at))
-        for i in 0..<2 {
-            for j in 0..<2 {
+        for i in 0..<outputs {
+            for j in 0..<outputs {
                 var direct = 0.0
-                for a in 0..<3 { for b in 0..<3 { direct += d[2 * i + a][2 * j + b] * f[a][b] } }
+                for a in 0..<3 { for b in 0..<3 { direct += d[stride * i + a][stride * j + b] * f[a][b] } }
                 #expect(abs(y[i][j] - direct) < 1e-9, "(\(i), \(j)): \(y[i][j]) against \(direct)")
             }
         }
-        #expect(abs(y[0][0] - 411) < 1e-9)
+        return y[0][0]
     }
 
-    /// F(4×4, 3×3) by its matrices, in Double: a 6×6 input block of 1…36 and the 3×3 filter 1…9
-    /// give their 4×4 correlation (474 at the top left: 1 + 4 + 9 + 28 + 40 + 54 + 91 + 112 + 135).
+    /// The stride-2 form by its matrices: a 5 × 5 input block of 1…25 and the 3 × 3 filter 1…9
+    /// give their correlation at stride 2 (411 at the top left: 1 + 4 + 9, + 24 + 35 + 48, + 77 +
+    /// 96 + 117, row by row), from 25 products against 36.
+    @Test func stridedMatricesGiveTheCorrelation() {
+        #expect(abs(Self.checkCorrelation(WinogradKernel.matrices(tile: 2, stride: 2), stride: 2) - 411) < 1e-9)
+    }
+
+    /// F(4×4, 3×3) by its matrices: a 6×6 input block of 1…36 and the 3×3 filter 1…9 give their
+    /// 4×4 correlation (474 at the top left: 1 + 4 + 9 + 28 + 40 + 54 + 91 + 112 + 135).
     @Test func matricesGiveTheCorrelation() {
-        let (bt, g, at) = WinogradKernel.matrices(tile: 4)
-        let d = (0..<6).map { i in (0..<6).map { j in Double(6 * i + j + 1) } }
-        let f = (0..<3).map { i in (0..<3).map { j in Double(3 * i + j + 1) } }
-        func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
-            a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
-        }
-        func t(_ a: [[Double]]) -> [[Double]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
-        let u = mul(mul(g, f), t(g)), v = mul(mul(bt, d), t(bt))
-        let y = mul(mul(at, zip(u, v).map { zip($0, $1).map(*) }), t(at))
-        for i in 0..<4 {
-            for j in 0..<4 {
-                var direct = 0.0
-                for a in 0..<3 { for b in 0..<3 { direct += d[i + a][j + b] * f[a][b] } }
-                #expect(abs(y[i][j] - direct) < 1e-9, "(\(i), \(j)): \(y[i][j]) against \(direct)")
-            }
-        }
-        #expect(abs(y[0][0] - 474) < 1e-9)
+        #expect(abs(Self.checkCorrelation(WinogradKernel.matrices(tile: 4), stride: 1) - 474) < 1e-9)
     }
 
     /// Which tile a layer takes: F(4×4) on maps of 28 × 28 and more with U within 4M values where
