@@ -706,51 +706,68 @@ AVX512 INLINE void input16_blocks(const float *plane, long width, long height, l
     }
 }
 
-AVX512 static void input16_f4(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
-                              int count) {
-    input16_blocks(plane, width, height, y0, x0, out, stride, count, 6, bt6);
+// One tile row of one channel, 16 tiles at a time (`input16_blocks`).
+AVX512 INLINE void input_row_blocks(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
+                                    long stride, int n, void (*bt)(const __m512 *, __m512 *)) {
+    for (int t = 0; t < tiles; t += 16, x0 += 64)
+        input16_blocks(plane, width, height, y0, x0, out + t, stride, tiles - t < 16 ? tiles - t : 16, n, bt);
 }
 
 AVX512 void zoo_winograd4_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
                                     long stride) {
-    for (int t = 0; t < tiles; t += 16, x0 += 64)
-        input16_f4(plane, width, height, y0, x0, out + t, stride, tiles - t < 16 ? tiles - t : 16);
+    input_row_blocks(plane, width, height, y0, x0, tiles, out, stride, 6, bt6);
 }
 
-AVX512 void zoo_winograd4_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
-                                     float bias, int relu) {
-    // Four values per tile, tiles side by side: the 4-way interleave of y[0..3] (two rounds).
+// y = Aᵀ m A for one tile row of one filter, 16 tiles at a time: n points per side (M[ξ], ξ = n·k + j,
+// at m + ξ·stride), o outputs per tile side (2 or 4), `at` applying Aᵀ to n values (inlined with n,
+// o and at known); times `scale`, plus `bias`, the ReLU; the o values of each tile interleaved into
+// the output rows at `top` (row stride `width`), the first `rows` rows, no column past `width`.
+AVX512 INLINE void output_row_blocks(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                     float bias, int relu, int n, int o, void (*at)(const __m512 *, __m512 *)) {
+    // o values per tile, tiles side by side: the 2-way interleave of y[0], y[1] (o = 2), or the
+    // 4-way one of y[0..3] in two rounds (o = 4).
     const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const __m512i quad_lo = _mm512_set_epi32(23, 22, 7, 6, 21, 20, 5, 4, 19, 18, 3, 2, 17, 16, 1, 0);
     const __m512i quad_hi = _mm512_set_epi32(31, 30, 15, 14, 29, 28, 13, 12, 27, 26, 11, 10, 25, 24, 9, 8);
     __m512 b = _mm512_set1_ps(bias), f = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
-    for (int t = 0; t < tiles; t += 16, m += 16, top += 64) {
+    for (int t = 0; t < tiles; t += 16, m += 16, top += 16 * o) {
         __mmask16 in = lanes(tiles - t);
-        long cols = width - 4L * t;
+        long cols = width - (long)o * t;
         __m512 s[4][6];
-        for (int j = 0; j < 6; j++) {
-            __m512 x[6];
-            for (int k = 0; k < 6; k++) x[k] = _mm512_maskz_loadu_ps(in, m + (6 * k + j) * stride);
-            __m512 r[4];
-            at6(x, r);  // Aᵀ m: column j
-            for (int i = 0; i < 4; i++) s[i][j] = r[i];
+        for (int j = 0; j < n; j++) {
+            __m512 x[6], r[4];
+            for (int k = 0; k < n; k++) x[k] = _mm512_maskz_loadu_ps(in, m + (n * k + j) * stride);
+            at(x, r);  // Aᵀ m: column j
+            for (int i = 0; i < o; i++) s[i][j] = r[i];
         }
         for (int i = 0; i < rows; i++) {
-            __m512 y[4];
-            at6(s[i], y);  // (Aᵀ m) A: row i
-            for (int l = 0; l < 4; l++) {
+            __m512 y[4], out[4];
+            at(s[i], y);  // (Aᵀ m) A: row i
+            for (int l = 0; l < o; l++) {
                 y[l] = _mm512_fmadd_ps(y[l], f, b);
                 if (relu) y[l] = _mm512_max_ps(y[l], zero);
             }
-            __m512 p0 = _mm512_permutex2var_ps(y[0], pair_lo, y[1]), p1 = _mm512_permutex2var_ps(y[0], pair_hi, y[1]);
-            __m512 q0 = _mm512_permutex2var_ps(y[2], pair_lo, y[3]), q1 = _mm512_permutex2var_ps(y[2], pair_hi, y[3]);
-            __m512 o[4] = {_mm512_permutex2var_ps(p0, quad_lo, q0), _mm512_permutex2var_ps(p0, quad_hi, q0),
-                           _mm512_permutex2var_ps(p1, quad_lo, q1), _mm512_permutex2var_ps(p1, quad_hi, q1)};
+            if (o == 2) {
+                out[0] = _mm512_permutex2var_ps(y[0], pair_lo, y[1]);
+                out[1] = _mm512_permutex2var_ps(y[0], pair_hi, y[1]);
+            } else {
+                __m512 p0 = _mm512_permutex2var_ps(y[0], pair_lo, y[1]), p1 = _mm512_permutex2var_ps(y[0], pair_hi, y[1]);
+                __m512 q0 = _mm512_permutex2var_ps(y[2], pair_lo, y[3]), q1 = _mm512_permutex2var_ps(y[2], pair_hi, y[3]);
+                out[0] = _mm512_permutex2var_ps(p0, quad_lo, q0);
+                out[1] = _mm512_permutex2var_ps(p0, quad_hi, q0);
+                out[2] = _mm512_permutex2var_ps(p1, quad_lo, q1);
+                out[3] = _mm512_permutex2var_ps(p1, quad_hi, q1);
+            }
             float *row = top + i * width;
-            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(row + 16 * v, lanes((int)(cols - 16 * v)), o[v]);
+            for (int v = 0; v < o; v++) _mm512_mask_storeu_ps(row + 16 * v, lanes((int)(cols - 16 * v)), out[v]);
         }
     }
+}
+
+AVX512 void zoo_winograd4_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
+                                     float bias, int relu) {
+    output_row_blocks(m, stride, top, width, rows, tiles, scale, bias, relu, 6, 4, at6);
 }
 
 // Winograd for 3 × 3 convolutions with stride 2 ("s2"): along each dimension the kernel's even
@@ -772,46 +789,14 @@ AVX512 INLINE void at5s2(const __m512 x[5], __m512 r[2]) {
     r[1] = _mm512_add_ps(_mm512_add_ps(x[1], x[2]), x[4]);
 }
 
-// The 5 × 5 blocks of the stride-2 form (`input16_blocks`).
-AVX512 static void input16_s2(const float *plane, long width, long height, long y0, long x0, float *out, long stride,
-                              int count) {
-    input16_blocks(plane, width, height, y0, x0, out, stride, count, 5, bt5s2);
-}
-
 AVX512 void zoo_winograd_s2_input_row(const float *plane, long width, long height, long y0, long x0, int tiles, float *out,
                                       long stride) {
-    for (int t = 0; t < tiles; t += 16, x0 += 64)
-        input16_s2(plane, width, height, y0, x0, out + t, stride, tiles - t < 16 ? tiles - t : 16);
+    input_row_blocks(plane, width, height, y0, x0, tiles, out, stride, 5, bt5s2);
 }
 
 AVX512 void zoo_winograd_s2_output_row(const float *m, long stride, float *top, long width, int rows, int tiles, float scale,
                                        float bias, int relu) {
-    const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    __m512 b = _mm512_set1_ps(bias), f = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
-    for (int t = 0; t < tiles; t += 16, m += 16, top += 32) {
-        __mmask16 in = lanes(tiles - t);
-        long cols = width - 2L * t;
-        __m512 s[2][5];
-        for (int j = 0; j < 5; j++) {
-            __m512 x[5], r[2];
-            for (int k = 0; k < 5; k++) x[k] = _mm512_maskz_loadu_ps(in, m + (5 * k + j) * stride);
-            at5s2(x, r);  // Aᵀ m: column j
-            s[0][j] = r[0];
-            s[1][j] = r[1];
-        }
-        for (int i = 0; i < rows; i++) {
-            __m512 y[2];
-            at5s2(s[i], y);  // (Aᵀ m) A: row i
-            for (int l = 0; l < 2; l++) {
-                y[l] = _mm512_fmadd_ps(y[l], f, b);
-                if (relu) y[l] = _mm512_max_ps(y[l], zero);
-            }
-            float *row = top + i * width;
-            _mm512_mask_storeu_ps(row, lanes((int)cols), _mm512_permutex2var_ps(y[0], low, y[1]));
-            _mm512_mask_storeu_ps(row + 16, lanes((int)(cols - 16)), _mm512_permutex2var_ps(y[0], high, y[1]));
-        }
-    }
+    output_row_blocks(m, stride, top, width, rows, tiles, scale, bias, relu, 5, 2, at5s2);
 }
 
 // One row of im2col: out[ox] = line[ox·sw + x0] where that lies in 0 ..< width, else 0, for
