@@ -321,33 +321,22 @@ struct WinogradKernel: @unchecked Sendable {
     func transformInput(_ input: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, firstTileRow: Int, tileRows: Int,
                         channels range: Range<Int>? = nil, rowLength: Int? = nil, inC: Bool = cpuHasAVX512) {
         let tiles = rowLength ?? tileRows * tilesAcross, stride = depth * tiles, s = piecesAcross
-        if convolutionStride == 2 {
-            // 5 × 5 blocks 4 apart (rows and columns).
-            for c in range ?? 0..<channels {
-                let plane = input + c * height * width
-                for r in 0..<tileRows {
-                    let y0 = 4 * (firstTileRow + r) - padTop, out = v + c * tiles + r * tilesAcross
-                    if inC {
-                        zoo_winograd_s2_input_row(plane, width, height, y0, -padLeft, Int32(tilesAcross), out, stride)
-                    } else {
-                        for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: 4 * tx - padLeft, out + tx, stride: stride) }
-                    }
-                }
-            }
-            return
-        }
-        if tile != 2 {
+        if tile != 2 || convolutionStride == 2 {
+            // Blocks 4 apart: F(4×4)'s 6 × 6 (tile 4) and the stride-2 form's 5 × 5 (tile 2 · stride 2).
+            let step = tile * convolutionStride
             for c in range ?? 0..<channels {
                 let plane = input + c * height * width
                 for piece in 0..<(s * s) {
                     let dy = 3 * (piece / s), dx = 3 * (piece % s)
                     for r in 0..<tileRows {
-                        let y0 = tile * (firstTileRow + r) - padTop + dy, x0 = dx - padLeft
+                        let y0 = step * (firstTileRow + r) - padTop + dy, x0 = dx - padLeft
                         let out = v + (piece * channels + c) * tiles + r * tilesAcross
-                        if inC {
+                        if inC && convolutionStride == 2 {
+                            zoo_winograd_s2_input_row(plane, width, height, y0, x0, Int32(tilesAcross), out, stride)
+                        } else if inC {
                             zoo_winograd4_input_row(plane, width, height, y0, x0, Int32(tilesAcross), out, stride)
                         } else {
-                            for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: tile * tx + x0, out + tx, stride: stride) }
+                            for tx in 0..<tilesAcross { transformTileGeneric(plane, y0: y0, x0: step * tx + x0, out + tx, stride: stride) }
                         }
                     }
                 }
