@@ -1,4 +1,5 @@
 import CBLAS
+import CZooGEMM
 import Foundation
 import Synchronization
 import ZooCore
@@ -107,6 +108,13 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// The threads an engine uses unless told: the CPUs this process may run on (its affinity, as
+    /// `nproc` counts: `taskset -c 0 zoo run …` runs on one thread), else every core.
+    public static var defaultThreads: Int {
+        let allowed = Int(zoo_allowed_cpus())
+        return allowed > 0 ? allowed : ProcessInfo.processInfo.activeProcessorCount
+    }
+
     /// - Parameters:
     ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
@@ -127,7 +135,7 @@ public final class Engine: @unchecked Sendable {
         allowsImageStreams = imageStreams
         var foldBatchNorm = foldBatchNorm
         if case .training = mode { foldBatchNorm = false }
-        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = max(1, threads ?? Engine.defaultThreads)
         var index: [String: Int] = [:]
         for (i, info) in infos.enumerated() { index[info.name] = i }
         var consumers = [[Int]](repeating: [], count: infos.count)

@@ -140,6 +140,15 @@ final class Counter: Sendable {
 /// `concurrentPerform` wakes its threads each time, which cost GoogLeNet, ~150 hand-offs per
 /// image, several milliseconds on two threads. One worker per core beyond the caller's; one user
 /// at a time (a nested or concurrent `run` gets false and the caller uses Dispatch).
+///
+/// A worker that finds itself on the caller's CPU as it takes a job moves to another
+/// (`zoo_leave_cpu`): woken from its sleep, Linux may queue it on the waker's CPU, where it waits
+/// behind the caller's own share and spin, and the two may stay there together for a whole run.
+/// On the 2-vCPU machine, AlexNet at batch 1 on two threads with 100 ms between runs (an
+/// application that runs the engine now and then): a quarter to a half of the runs took twice
+/// the time, the worker on the caller's CPU at most of that run's 15 hand-offs; moved, the 75th
+/// percentile 9.1–9.8 ms against 17.9–18.2 (`Benchmarks/paced_ab.py --gap 100`). `ZOO_APART=0` leaves
+/// the worker where it is (to compare).
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
@@ -148,9 +157,9 @@ final class WorkerPool: @unchecked Sendable {
         let posted = Atomic<Int>(0), finished = Atomic<Int>(0)
         let sleeping = Atomic<Bool>(false)
         let wake = DispatchSemaphore(value: 0)
-        /// The job and its part, written by the poster before `posted` is raised.
+        /// The job, its part and the CPU the poster runs on, written before `posted` is raised.
         var job: ((Int) -> Void)?
-        var part = 0
+        var part = 0, callerCPU: Int32 = -1
     }
 
     let workers: [Worker]
@@ -160,6 +169,7 @@ final class WorkerPool: @unchecked Sendable {
     /// How `shareBalanced` cuts; `ZOO_BALANCE=0` to cut in halves (to compare).
     static let balance = Balance()
     static let balanced = ProcessInfo.processInfo.environment["ZOO_BALANCE"] != "0"
+    static let apart = ProcessInfo.processInfo.environment["ZOO_APART"] != "0"
 
     init(workers count: Int) {
         workers = (0..<count).map { _ in Worker() }
@@ -187,6 +197,7 @@ final class WorkerPool: @unchecked Sendable {
                 spun = 0
             }
             seen = w.posted.load(ordering: .acquiring)
+            if apart, w.callerCPU >= 0, zoo_current_cpu() == w.callerCPU { _ = zoo_leave_cpu(w.callerCPU) }
             w.job?(w.part)
             w.finished.store(seen, ordering: .releasing)
         }
@@ -197,11 +208,13 @@ final class WorkerPool: @unchecked Sendable {
     func run(parts: Int, _ body: (Int) -> Void) -> Bool {
         guard parts >= 2, parts - 1 <= workers.count,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        let cpu = WorkerPool.apart ? zoo_current_cpu() : -1
         withoutActuallyEscaping(body) { body in
             for t in 1..<parts {
                 let w = workers[t - 1]
                 w.job = body
                 w.part = t
+                w.callerCPU = cpu
                 w.posted.wrappingAdd(1, ordering: .sequentiallyConsistent)
                 if w.sleeping.load(ordering: .sequentiallyConsistent) { w.wake.signal() }
             }

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
 
     @Argument(help: "A network of the zoo or a definition file.") var name: String
     @Option(help: "Batch size.") var batch: Int = 1
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads (default: the cores this process may use).") var threads: Int?
     @Option(help: "Timed runs.") var runs: Int = 10
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 2
     @Option(help: "Output layer (default: the network's output).") var output: String?

@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write the activations to OUT.npy or OUT.h5.") var save: String?
     @Option(help: "Batch size of a random input.") var batch: Int = 1
     @Option(help: "Seed of the random weights and input.") var seed: UInt64 = 0
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads (default: the cores this process may use).") var threads: Int?
     @Flag(help: "Overwrite an existing --save file.") var force = false
 
     func run() throws {

@@ -49,7 +49,7 @@ struct ExtractCommand: ParsableCommand {
     var output: String = "codes.h5"
     @Option(help: "h5, npy or csv.") var format: String = "h5"
     @Option(help: "Images per batch.") var batch: Int = 16
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads (default: the cores this process may use).") var threads: Int?
     @Option(help: "This run's share: I/N.") var shard: String = "0/1"
     @Option(help: "Preprocessing preset (caffe, torch, lenet, raw; default: the weight file's record, else the definition's).") var preprocessing: String?
     @Option(help: "Seed of random weights.") var seed: UInt64 = 0

@@ -1,3 +1,4 @@
+import CZooGEMM
 import Synchronization
 import Testing
 import ZooCore
@@ -114,6 +115,22 @@ struct ThreadingTests {
         let other = try engine.run(b)["fc2"]!
         #expect(try engine.run(a)["fc2"]! == first)
         #expect(try engine.run(b)["fc2"]! == other)
+    }
+
+    @Test func aThreadLeavesTheCPUItIsOn() {
+        // What a worker does when it wakes on its caller's CPU: it moves, and may still run on
+        // every CPU it could before (its affinity given back).
+        let before = zoo_allowed_cpus()
+        let cpu = zoo_current_cpu()
+        #expect(cpu >= 0 && before >= 1)
+        let moved = zoo_leave_cpu(cpu)
+        #expect(zoo_allowed_cpus() == before)
+        if before >= 2 {
+            #expect(moved == 1 && zoo_current_cpu() != cpu)
+        } else {
+            #expect(moved == 0)
+        }
+        #expect(zoo_leave_cpu(-1) == 0)
     }
 
     @Test func theCutFollowsTheFasterThread() {

@@ -142,4 +142,11 @@ static inline void zoo_cpu_relax(void) {
 #endif
 }
 
+/// The CPU the calling thread runs on (-1 where unknown).
+int zoo_current_cpu(void);
+/// How many CPUs the calling thread may run on (0 where unknown).
+int zoo_allowed_cpus(void);
+/// Moves the calling thread to another of its allowed CPUs than `cpu`; 1 where it moved.
+int zoo_leave_cpu(int cpu);
+
 #endif
