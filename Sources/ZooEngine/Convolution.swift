@@ -546,9 +546,9 @@ struct ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw {
                     let row = columns + ((c * kh + ky) * kw + kx) * spatial
                     let (x0, inside) = columnsInside(kx: kx)
-                    // Strides 1 and 2 in C with AVX-512 masked loads where the CPU has it (Swift's
-                    // SIMD code here runs at SSE width).
-                    if cpuHasAVX512 && (sw == 1 || sw == 2) {
+                    // In C with AVX-512 masked loads (strides above 2: gathers) where the CPU has
+                    // it (Swift's SIMD code here runs at SSE width).
+                    if cpuHasAVX512 {
                         for r in 0..<rows {
                             let y = (firstRow + r) * sh - padTop + ky * dh, out = row + r * outWidth
                             if y < 0 || y >= height {

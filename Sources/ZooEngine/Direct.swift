@@ -91,14 +91,8 @@ struct DirectConvolution: Sendable {
                     let y = sh * Y + ry - padTop, out = target + Y * wq
                     if y < 0 || y >= height {
                         out.update(repeating: 0, count: wq)
-                    } else if sw <= 2 {
-                        zoo_im2col_row(plane + y * width, Int32(width), Int32(x0), Int32(sw), Int32(wq), out)
                     } else {
-                        let line = plane + y * width
-                        for X in 0..<wq {
-                            let x = sw * X + x0
-                            out[X] = x >= 0 && x < width ? line[x] : 0
-                        }
+                        zoo_im2col_row(plane + y * width, Int32(width), Int32(x0), Int32(sw), Int32(wq), out)
                     }
                 }
             }

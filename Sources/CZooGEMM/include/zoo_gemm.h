@@ -128,7 +128,7 @@ void zoo_winograd_s2_output_row(const float *m, long stride, float *top, long wi
                                 float bias, int relu);
 
 /// One row of im2col: out[ox] = line[ox·sw + x0] where 0 ≤ ox·sw + x0 < width, else 0, for
-/// ox < outWidth; `sw` 1 or 2. Only when `zoo_gemm_available()`.
+/// ox < outWidth; any stride `sw` ≥ 1. Only when `zoo_gemm_available()`.
 void zoo_im2col_row(const float *line, int width, int x0, int sw, int outWidth, float *out);
 
 /// y[c] = the mean of x[c·area ..< (c + 1)·area], for c < channels (global average pooling).
