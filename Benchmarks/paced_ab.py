@@ -13,10 +13,10 @@ With --gap MS, each run follows MS milliseconds of sleep (an application that ru
 and then: threads that wait for work fall asleep in between); the 75th and 90th percentiles are
 printed too, for settings that differ in their slow runs more than in their median.
 """
-import time
 import argparse
 import os
 import statistics
+import time
 
 from paced import PacedZoo
 

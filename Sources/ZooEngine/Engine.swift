@@ -116,7 +116,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// - Parameters:
-    ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: all cores).
+    ///   - threads: threads for OpenBLAS and for the per-sample kernels (default: `defaultThreads`).
     ///   - foldBatchNorm: fold a batch norm into the convolution it follows (inference).
     ///   - mode: inference, or training (batch statistics, dropout masks; nothing is folded).
     ///   - imageStreams: let batches run as image streams (`streamsImages`; false: always layer

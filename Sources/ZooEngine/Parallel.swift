@@ -146,9 +146,10 @@ final class Counter: Sendable {
 /// behind the caller's own share and spin, and the two may stay there together for a whole run.
 /// On the 2-vCPU machine, AlexNet at batch 1 on two threads with 100 ms between runs (an
 /// application that runs the engine now and then): a quarter to a half of the runs took twice
-/// the time, the worker on the caller's CPU at most of that run's 15 hand-offs; moved, the 75th
-/// percentile 9.1–9.8 ms against 17.9–18.2 (`Benchmarks/paced_ab.py --gap 100`). `ZOO_APART=0` leaves
-/// the worker where it is (to compare).
+/// the time, the worker on the caller's CPU at most of that run's 15 hand-offs; moved, the median
+/// 9.95 ms against 17.93 and the 75th percentile 10.9 against 20.0 (`Benchmarks/paced_ab.py
+/// "ZOO_APART=0" "X=1" alexnet-torchvision --gap 100`). `ZOO_APART=0` leaves the worker where it
+/// is (to compare).
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
