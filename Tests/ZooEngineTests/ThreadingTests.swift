@@ -133,6 +133,25 @@ struct ThreadingTests {
         #expect(zoo_leave_cpu(-1) == 0)
     }
 
+    /// A worker woken on its caller's CPU moves off it (`WorkerPool`): the caller and the worker
+    /// are both put on one CPU (`zoo_move_to_cpu`), and the worker's next job must find it elsewhere.
+    @Test(.enabled(if: WorkerPool.apart && zoo_allowed_cpus() >= 2, "needs two CPUs; ZOO_APART=0 leaves the worker"))
+    func aWorkerOnItsCallersCPUMovesOff() throws {
+        let cpu = zoo_current_cpu()
+        let pool = WorkerPool(workers: 1)
+        let moved = Mutex<[Int32]>([]), seen = Mutex<[Int: Int32]>([:])
+        // The worker settles on the caller's CPU, then the caller; the next job finds them there.
+        #expect(pool.run(parts: 2) { part in if part == 1 { moved.withLock { $0.append(zoo_move_to_cpu(cpu)) } } })
+        moved.withLock { $0.append(zoo_move_to_cpu(cpu)) }
+        #expect(moved.withLock { $0 } == [1, 1])
+        #expect(pool.run(parts: 2) { part in
+            let here = zoo_current_cpu()
+            seen.withLock { $0[part] = here }
+        })
+        let cpus = seen.withLock { $0 }
+        #expect(cpus[0] != nil && cpus[0] != cpus[1], "caller and worker on CPU \(cpus[0] ?? -1) together")
+    }
+
     @Test func theCutFollowsTheFasterThread() {
         let balance = Balance()
         #expect(balance.cut(100) == 50 && balance.cut(2) == 1 && balance.cut(3) == 2)

@@ -148,5 +148,7 @@ int zoo_current_cpu(void);
 int zoo_allowed_cpus(void);
 /// Moves the calling thread to another of its allowed CPUs than `cpu`; 1 where it moved.
 int zoo_leave_cpu(int cpu);
+/// Moves the calling thread onto `cpu`, one of its allowed CPUs, leaving its affinity as it was.
+int zoo_move_to_cpu(int cpu);
 
 #endif
