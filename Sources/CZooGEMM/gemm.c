@@ -995,43 +995,33 @@ int zoo_allowed_cpus(void) {
 #endif
 }
 
+// Moves the calling thread onto CPU `cpu` (`onto`) or off it to another it may run on: its
+// affinity narrowed to those, which moves it at once, and then given back whole, which leaves it
+// where it now is. 1 where it moved; 0 where it could not (no such CPU left, `cpu` not one it may
+// run on, or not Linux).
+static int move_thread(int cpu, int onto) {
 #ifdef __linux__
-// Moves the calling thread to one of the CPUs in `to` (a subset of those it may run on): its
-// affinity narrowed to them, which moves it at once, and then given back whole, which leaves it
-// where it now is. 1 where it moved, 0 where `to` is empty or the calls failed.
-static int move_within(const cpu_set_t *allowed, cpu_set_t *to) {
-    if (CPU_COUNT(to) == 0 || sched_setaffinity(0, sizeof *to, to) != 0) return 0;
-    sched_setaffinity(0, sizeof *allowed, allowed);
-    return 1;
-}
-#endif
-
-// Moves the calling thread off CPU `cpu` to another it may run on; 0 where it could not (`cpu` its
-// only CPU, or not Linux).
-int zoo_leave_cpu(int cpu) {
-#ifdef __linux__
-    cpu_set_t allowed, others;
-    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-    others = allowed;
-    CPU_CLR(cpu, &others);
-    return move_within(&allowed, &others);
-#else
-    (void)cpu;
-    return 0;
-#endif
-}
-
-// Moves the calling thread onto CPU `cpu`, one it may run on (tests: a worker and its caller put
-// on one CPU); 0 where it could not.
-int zoo_move_to_cpu(int cpu) {
-#ifdef __linux__
-    cpu_set_t allowed, one;
+    cpu_set_t allowed, to;
     if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(cpu, &allowed)) return 0;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    return move_within(&allowed, &one);
+    if (onto) {
+        CPU_ZERO(&to);
+        CPU_SET(cpu, &to);
+    } else {
+        to = allowed;
+        CPU_CLR(cpu, &to);
+    }
+    if (CPU_COUNT(&to) == 0 || sched_setaffinity(0, sizeof to, &to) != 0) return 0;
+    sched_setaffinity(0, sizeof allowed, &allowed);
+    return 1;
 #else
     (void)cpu;
+    (void)onto;
     return 0;
 #endif
 }
+
+// A worker on its caller's CPU moves off it (`WorkerPool`).
+int zoo_leave_cpu(int cpu) { return move_thread(cpu, 0); }
+
+// Tests: a worker and its caller put on one CPU.
+int zoo_move_to_cpu(int cpu) { return move_thread(cpu, 1); }
