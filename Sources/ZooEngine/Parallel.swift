@@ -198,7 +198,8 @@ final class WorkerPool: @unchecked Sendable {
                 spun = 0
             }
             seen = w.posted.load(ordering: .acquiring)
-            if apart, w.callerCPU >= 0, zoo_current_cpu() == w.callerCPU { _ = zoo_leave_cpu(w.callerCPU) }
+            // callerCPU is -1 under ZOO_APART=0 (see `run`).
+            if w.callerCPU >= 0, zoo_current_cpu() == w.callerCPU { _ = zoo_leave_cpu(w.callerCPU) }
             w.job?(w.part)
             w.finished.store(seen, ordering: .releasing)
         }
