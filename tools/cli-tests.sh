@@ -48,6 +48,11 @@ expect "one-at-a-time" "$T/out"
 expect "image streams up to flatten, then the whole batch" "$T/out"
 "$ZOO" bench lenet5 --batch 3 --runs 1 --warmup 0 --json > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --json"; }
 expect '"streams_end":"flatten"' "$T/out"
+# The default thread count follows the CPUs the process may use (taskset: one).
+if command -v taskset > /dev/null; then
+    taskset -c 0 "$ZOO" bench lenet5 --runs 1 --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench under taskset"; }
+    expect "batch 1, 1 thread," "$T/out"
+fi
 # zoo bench --paced: one timed run, one line, per line of input.
 printf '\n\n\n' | "$ZOO" bench lenet5 --paced --warmup 0 > "$T/out" 2>&1 || { cat "$T/out"; fail "zoo bench --paced"; }
 [ "$(grep -cE '^[0-9]+\.[0-9]+$' "$T/out")" = 3 ] || { cat "$T/out"; fail "expected three times from --paced"; }
